@@ -1,0 +1,10 @@
+import { check, routes, schema } from './bundle-commands.ts'
+import type { Command } from './command.ts'
+import { gateway, start } from './run-commands.ts'
+
+export const commands: ReadonlyMap<string, Command> = new Map([start, gateway, check, routes, schema].map((c) => [c.name, c]))
+
+export function usage(): string {
+  const lines = [...commands.values()].map((c) => `  gatehouse ${c.name} ${c.usage}\n      ${c.summary}`)
+  return `Gatehouse: an edge API gateway for gRPC/Connect backends, configured from policy files.\n\nUsage:\n${lines.join('\n')}\n`
+}

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { isRuntimeName, RUNTIMES, runtimeCommand } from '../../internal/shell/runtime/launch.ts'
+import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
+import { exitOnUsageError } from '../runtime/exit-on-usage-error.ts'
+import { startGateway } from '../runtime/start.ts'
+import type { Command } from './command.ts'
+import { startTopology } from './topology.ts'
+
+/** Splits `--runtime X` out of the arguments (default node). */
+function takeRuntime(args: readonly string[]): { runtime: string; rest: string[] } {
+  const rest = [...args]
+  const i = rest.findIndex((a) => a === '--runtime' || a.startsWith('--runtime='))
+  if (i < 0) return { runtime: 'node', rest }
+  const [flag] = rest.splice(i, 1) as [string]
+  const runtime = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : rest.splice(i, 1)[0]
+  return { runtime: runtime ?? '', rest }
+}
+
+/** Runs a runtime entry as a child process, passing signals on; resolves to its exit code. */
+function runChild(command: string[]): Promise<number> {
+  const [file, ...args] = command as [string, ...string[]]
+  const child = spawn(file, args, { stdio: 'inherit' })
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal))
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+}
+
+export const gateway: Command = {
+  name: 'gateway',
+  usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]',
+  summary: 'run the edge gateway alone (port 8080 or $PORT)',
+  async run(args) {
+    const { runtime, rest } = takeRuntime(args)
+    if (!isRuntimeName(runtime)) {
+      console.error(`gatehouse gateway: --runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`)
+      return 2
+    }
+    if (runtime === 'node') {
+      await startGateway(createNodeRuntime(), rest).catch(exitOnUsageError)
+      return new Promise<number>(() => {}) // runs until drained; the shell exits the process
+    }
+    const entry = fileURLToPath(new URL(`../runtime/${runtime}.ts`, import.meta.url))
+    return runChild(runtimeCommand(runtime, entry, rest))
+  },
+}
+
+export const start: Command = {
+  name: 'start',
+  usage: '[--port N] [--policies DIR]',
+  summary: 'the whole topology on one machine on embedded defaults (gateway + demo upstream)',
+  async run(args) {
+    await startTopology(args)
+    return new Promise<number>(() => {})
+  },
+}

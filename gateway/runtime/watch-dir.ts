@@ -1,0 +1,44 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+
+const POLICY_FILE = /\.ya?ml$/
+
+/**
+ * Polls a directory's policy files (name, size, mtime) and calls `onChange` when they differ.
+ * Polling, not fs.watch: it behaves the same on Node, Bun and Deno, survives editors' atomic
+ * rename-on-save, and costs a few stat calls a second. Returns a function that stops it.
+ */
+export function watchPolicyDir(dir: string, intervalMs: number, onChange: () => void): () => void {
+  if (intervalMs <= 0) return () => {}
+  let last: string | undefined
+  let busy = false
+  const poll = async () => {
+    if (busy) return
+    busy = true
+    try {
+      const signature = await snapshot(dir)
+      if (last !== undefined && signature !== last) onChange()
+      last = signature
+    } finally {
+      busy = false
+    }
+  }
+  void poll()
+  const timer = setInterval(() => void poll(), intervalMs)
+  return () => clearInterval(timer)
+}
+
+async function snapshot(dir: string): Promise<string> {
+  try {
+    const names = (await readdir(dir)).filter((n) => POLICY_FILE.test(n)).sort()
+    const parts = await Promise.all(
+      names.map(async (name) => {
+        const s = await stat(join(dir, name)).catch(() => undefined)
+        return s ? `${name}:${s.size}:${s.mtimeMs}` : `${name}:gone`
+      }),
+    )
+    return parts.join('|')
+  } catch (err) {
+    return `error:${(err as { code?: string }).code ?? 'unknown'}`
+  }
+}

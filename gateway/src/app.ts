@@ -1,0 +1,70 @@
+import type { Context } from 'hono'
+import { GatewayError, renderProblem, toGatewayError } from '../../internal/shell/errors.ts'
+import type { HttpExchange } from '../../internal/shell/http-client.ts'
+import type { Shell } from '../../internal/shell/shell.ts'
+import type { Bundle } from './bundle/types.ts'
+import { compileGateway } from './compile.ts'
+import type { CompiledGateway } from './compile.ts'
+import type { GatewayEnv, GatewayVariables } from './env.ts'
+import { upstreamHeadersFor } from './proxy/forward.ts'
+import { hostOf, rawPath } from './routing/request-url.ts'
+
+export interface Gateway {
+  /** The bundle serving new requests, if any. */
+  readonly current: CompiledGateway | undefined
+  /** Compiles and swaps in a bundle atomically; requests in flight finish on the one they started with. */
+  apply(bundle: Bundle): CompiledGateway
+}
+
+const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/
+
+/** Mounts the edge gateway on a shell: match the route, run its chain, answer. */
+export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange): Gateway {
+  let current: CompiledGateway | undefined
+  const renderError = (err: unknown, c: Context<GatewayEnv>): Response => {
+    const error = toGatewayError(err)
+    c.set('error', error)
+    if (error.code === 'INTERNAL') shell.log.error('unhandled error in route', { err, requestId: c.var.requestId })
+    return renderProblem(error, c.var.requestId)
+  }
+
+  shell.lifecycle.addCheck('bundle', () => (current ? undefined : 'no valid policy bundle loaded'))
+  shell.addDebugView('routes', () => ({
+    hash: current?.bundle.hash,
+    routes: current?.bundle.routes.map((r) => ({ id: r.id, match: r.match, policies: r.policies, upstream: r.upstream })),
+  }))
+
+  shell.app.all('*', async function dispatch(c) {
+    const compiled = current // pinned for the whole request: a swap never changes a request midway
+    if (!compiled) throw new GatewayError('UNAVAILABLE', 'no policy bundle loaded')
+    const path = rawPath(c.req.url)
+    if (path.includes('%') && BAD_ESCAPE.test(path)) throw new GatewayError('INVALID_ARGUMENT', 'invalid percent-encoding in path')
+    let result
+    try {
+      result = compiled.table.match({ method: c.req.method, host: hostOf(c.req.header('host')), path, headers: c.req.raw.headers })
+    } catch {
+      throw new GatewayError('INVALID_ARGUMENT', 'invalid percent-encoding in path')
+    }
+    if (result.kind === 'none') throw new GatewayError('NOT_FOUND', `no route for ${c.req.method} ${path}`)
+    if (result.kind === 'method-not-allowed') {
+      throw new GatewayError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`, {
+        headers: { allow: result.allow.join(', ') },
+      })
+    }
+    c.set('routeId', result.route.id)
+    c.set('params', result.params)
+    c.set('upstreamHeaders', upstreamHeadersFor(c))
+    return result.value(c)
+  })
+
+  return {
+    get current() {
+      return current
+    },
+    apply(bundle) {
+      const compiled = compileGateway(bundle, http, renderError)
+      current = compiled
+      return compiled
+    },
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Policy files -> one validated `Bundle`, or a `BundleError` with every problem found. Files are
+ * merged in file-name order; the hash covers the normalised content, not formatting or file names.
+ */
+import { BundleError } from './bundle-error.ts'
+import { collectFile, emptyCollection, isMap, report } from './collect.ts'
+import type { Collection, CollectedRoute } from './collect.ts'
+import { canonicalJson, sha256Hex } from './hash.ts'
+import { didYouMean } from './suggest.ts'
+import type { Bundle, PolicyInstance, RouteSpec, Service, SourceFile } from './types.ts'
+import { parseSource } from './yaml-source.ts'
+
+export { BundleError } from './bundle-error.ts'
+
+/** Timeout of a route when neither the route nor its service sets one. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+export async function loadBundle(files: readonly SourceFile[]): Promise<Bundle> {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const c = emptyCollection()
+  for (const file of sorted) collectFile(c, parseSource(file))
+  c.routes.forEach((route) => checkReferences(c, route))
+  if (c.problems.length > 0) throw new BundleError(c.problems)
+  const bundle = build(c)
+  return { hash: await contentHash(bundle), files: sorted.map((f) => f.path), ...bundle }
+}
+
+/** SHA-256 of the normalised content: locations and file names left out, so moving text around does not count. */
+function contentHash({ services, policies, routes }: Omit<Bundle, 'hash' | 'files'>): Promise<string> {
+  const content = {
+    services,
+    policies: [...policies.values()].map(({ location: _, ...policy }) => policy),
+    routes: routes.map(({ location: _, ...route }) => route),
+  }
+  return sha256Hex(canonicalJson(content))
+}
+
+/** Route -> policy and route -> service names, read from the raw route so that broken routes are checked too. */
+function checkReferences(c: Collection, route: CollectedRoute): void {
+  if (!isMap(route.raw)) return
+  const at = (...rest: (string | number)[]) => ({ local: ['routes', route.local, ...rest], shown: ['routes', route.index, ...rest] })
+  const fail = (where: ReturnType<typeof at>, message: string) =>
+    report(c, route.file, { path: where.local, target: 'value', message }, where.shown)
+  const { policies, http } = route.raw
+  if (Array.isArray(policies)) {
+    const seen = new Set<string>()
+    policies.forEach((name: unknown, i) => {
+      if (typeof name !== 'string') return
+      if (!c.policies.has(name)) fail(at('policies', i), `unknown policy "${name}"${didYouMean(name, c.policies.keys())}`)
+      else if (seen.has(name)) fail(at('policies', i), `policy "${name}" is listed twice`)
+      seen.add(name)
+    })
+  }
+  if (typeof http === 'string' && !c.services.has(http)) {
+    fail(at('http'), `unknown service "${http}"${didYouMean(http, c.services.keys())}`)
+  }
+}
+
+/** The bundle's content from the valid entries (only called when there are no problems). */
+function build(c: Collection): Omit<Bundle, 'hash' | 'files'> {
+  const services = new Map<string, Service>()
+  for (const [name, { value }] of c.services) {
+    if (!value) continue
+    services.set(name, {
+      name,
+      kind: value.kind,
+      endpoints: value.endpoints.map((e) => ({ url: e.url, zone: e.zone })),
+      timeoutMs: value.timeout,
+      preserveHost: value.preserveHost,
+    })
+  }
+  const policies = new Map<string, PolicyInstance>()
+  for (const [name, { value, location }] of c.policies) {
+    if (value) policies.set(name, { name, type: value.type, options: value.options, location })
+  }
+  const routes: RouteSpec[] = []
+  for (const { value, location } of c.routes) {
+    if (!value) continue
+    const { match } = value
+    routes.push({
+      id: value.id,
+      match: { methods: match.method, host: match.host, path: match.path, headers: match.headers ?? {} },
+      policies: value.policies,
+      timeoutMs: value.timeout ?? services.get(value.http)?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      upstream: { kind: 'http', service: value.http },
+      location,
+    })
+  }
+  return { services, policies, routes }
+}

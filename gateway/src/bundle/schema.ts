@@ -1,0 +1,136 @@
+/**
+ * The schemas of a policy file. Each service, policy and route is validated on its own (so one bad
+ * entry does not hide the problems of the others), and policies in two steps: `PolicyHead` checks
+ * `type`, then the type's own options schema checks the rest. `documentSchema()` puts it all back
+ * together for the published JSON Schema.
+ */
+import { z } from 'zod'
+import { POLICY_TYPES } from '../policies/index.ts'
+import { parsePathTemplate, PathTemplateError } from '../routing/path-template.ts'
+import { Timeout } from './duration.ts'
+import { HttpUrl } from './url.ts'
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/
+const NAME_RULE = 'use lower-case letters, digits and "-", starting with a letter or digit'
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const show = (value: unknown) => JSON.stringify(value)
+const HOST = /^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+
+export const ServiceName = z.string().regex(NAME, NAME_RULE).describe('Service name')
+export const PolicyName = z.string().regex(NAME, NAME_RULE).describe('Policy instance name')
+const RouteId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-_.]*$/, {
+    error: (issue) => `invalid route id ${show(issue.input)} (use lower-case letters, digits, "-", "_" and ".")`,
+  })
+  .describe('Unique id of the route, used in logs, metrics and errors')
+
+const Endpoint = z.strictObject({
+  url: HttpUrl.describe('Base URL of one instance: http(s)://host[:port], no path, query or credentials'),
+  zone: z.string().min(1).optional().describe('Availability zone of the instance, for zone-aware balancing'),
+})
+
+export const ServiceSpec = z
+  .strictObject({
+    kind: z.literal('http').default('http').describe('How the gateway talks to the service ("http" today)'),
+    endpoints: z.array(Endpoint).min(1).describe('Instances of the service; at least one'),
+    timeout: Timeout.optional().describe('Default timeout (until response headers) of routes to this service'),
+    preserveHost: z
+      .boolean({ error: (issue) => (typeof issue.input === 'string' ? `expected true or false, received ${show(issue.input)}` : undefined) })
+      .default(false)
+      .describe("Send the client's Host header upstream instead of the endpoint's"),
+  })
+  .describe('An upstream service')
+
+const Method = z
+  .string()
+  .regex(TOKEN, { error: (issue) => `invalid HTTP method ${show(issue.input)}` })
+  .transform((m) => m.toUpperCase())
+const HeaderValue = z.string({
+  error: (issue) =>
+    typeof issue.input === 'number' || typeof issue.input === 'boolean'
+      ? `expected string, received ${typeof issue.input} (quote it: "${String(issue.input)}")`
+      : undefined,
+})
+
+const MatchSpec = z.strictObject({
+  method: z
+    .union([Method, z.array(Method).min(1)])
+    .transform((m) => [...new Set(typeof m === 'string' ? [m] : m)])
+    .optional()
+    .describe('HTTP method or list of methods (GET, POST, ...); absent = any method'),
+  host: z
+    .string()
+    .regex(HOST, { error: (issue) => `invalid host ${show(issue.input)} (expected e.g. api.example.com or *.example.com, no port)` })
+    .transform((h) => h.toLowerCase())
+    .optional()
+    .describe('Exact host or "*.example.com" (no port); absent = any host'),
+  path: z
+    .string()
+    .superRefine((path, ctx) => {
+      try {
+        parsePathTemplate(path)
+      } catch (err) {
+        if (!(err instanceof PathTemplateError)) throw err
+        ctx.addIssue({ code: 'custom', message: `invalid path template: ${err.message}` })
+      }
+    })
+    .meta({ pattern: '^/', examples: ['/v1/items/{id}', '/files/{rest=**}'] })
+    .describe('Path template: literal segments, {name}, {name=a/*/b}, * (one segment), ** (the rest)'),
+  headers: z
+    .record(z.string().regex(TOKEN, 'not a valid header name'), HeaderValue)
+    .transform((headers, ctx) => {
+      const out: Record<string, string> = {}
+      for (const [name, value] of Object.entries(headers)) {
+        const lower = name.toLowerCase()
+        if (lower in out) ctx.issues.push({ code: 'custom', input: name, path: [name], message: `header "${lower}" is listed twice` })
+        out[lower] = value
+      }
+      return out
+    })
+    .optional()
+    .describe('Required request headers: name -> exact value, or "*" = must be present'),
+})
+
+export const RouteSpecSchema = z
+  .strictObject({
+    id: RouteId,
+    match: MatchSpec.describe('What requests the route takes'),
+    policies: z.array(z.string()).default([]).describe('Names of policy instances, in the order they run'),
+    timeout: Timeout.optional().describe("Time until the upstream's response headers; default: the service's, else 30s"),
+    http: z.string().describe('Upstream: the name of a service to proxy to'),
+  })
+  .describe('A route: a request match, its policies and its upstream')
+
+/** Step one of a policy entry: `type` is a string; the other keys belong to the type. */
+export const PolicyHead = z.looseObject({ type: z.string().describe('Policy type') })
+
+const section = <T extends z.ZodType>(schema: T, description: string) =>
+  schema.nullable().optional().describe(description)
+
+/** The top level of one file; entries are checked separately (`ServiceSpec`, `PolicyHead`, `RouteSpecSchema`). */
+export const FileShape = z.strictObject({
+  services: section(z.record(ServiceName, z.unknown()), 'Upstream services, by name'),
+  policies: section(z.record(PolicyName, z.unknown()), 'Policy instances, by name'),
+  routes: section(z.array(z.unknown()), 'Routes'),
+})
+
+/** Any known policy entry: a union discriminated on `type`, so editors complete options per type. */
+export function policyEntrySchema(): z.ZodType {
+  const variants = [...POLICY_TYPES.values()].map((policy) =>
+    z
+      .strictObject({ type: z.literal(policy.type).describe(policy.description), ...policy.options.shape })
+      .describe(`${policy.type}: ${policy.description}`),
+  )
+  const [first, ...rest] = variants
+  return first === undefined ? z.never() : z.discriminatedUnion('type', [first, ...rest])
+}
+
+/** The whole file format in one schema (for the JSON Schema; loading uses the parts above). */
+export function documentSchema(): z.ZodType {
+  return z.strictObject({
+    services: section(z.record(ServiceName, ServiceSpec), 'Upstream services, by name'),
+    policies: section(z.record(PolicyName, policyEntrySchema()), 'Policy instances, by name; routes refer to them'),
+    routes: section(z.array(RouteSpecSchema), 'Routes; ids are unique across all files'),
+  })
+}

@@ -1,0 +1,45 @@
+import type { Context } from 'hono'
+import type { HttpExchange } from '../../internal/shell/http-client.ts'
+import type { Bundle } from './bundle/types.ts'
+import type { GatewayEnv, GatewayMiddleware } from './env.ts'
+import { POLICY_TYPES } from './policies/index.ts'
+import { createForward } from './proxy/forward.ts'
+import { createChain } from './routing/chain.ts'
+import type { ErrorRenderer } from './routing/chain.ts'
+import { createRouteTable } from './routing/route-table.ts'
+import type { RouteTable } from './routing/route-table.ts'
+
+export type RouteHandler = (c: Context<GatewayEnv>) => Promise<Response>
+
+/** A bundle made executable: the route table with one ready chain per route. Immutable. */
+export interface CompiledGateway {
+  readonly bundle: Bundle
+  readonly table: RouteTable<RouteHandler>
+}
+
+/**
+ * Builds every policy instance once (shared by the routes that name it) and every route's
+ * chain: its policies in order, then the upstream handler. Throws if the bundle is inconsistent
+ * (a validated bundle never is).
+ */
+export function compileGateway(bundle: Bundle, http: HttpExchange, renderError: ErrorRenderer): CompiledGateway {
+  const instances = new Map<string, GatewayMiddleware>()
+  for (const [name, instance] of bundle.policies) {
+    const type = POLICY_TYPES.get(instance.type)
+    if (!type) throw new Error(`policy "${name}" has unknown type "${instance.type}"`)
+    instances.set(name, type.create(instance.options, { name }))
+  }
+  const table = createRouteTable(
+    bundle.routes.map((route) => {
+      const service = bundle.services.get(route.upstream.service)
+      if (!service) throw new Error(`route "${route.id}" names unknown service "${route.upstream.service}"`)
+      const policies = route.policies.map((name) => {
+        const handler = instances.get(name)
+        if (!handler) throw new Error(`route "${route.id}" names unknown policy "${name}"`)
+        return handler
+      })
+      return { route, value: createChain([...policies, createForward(route, service, http)], renderError) }
+    }),
+  )
+  return { bundle, table }
+}

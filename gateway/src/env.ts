@@ -1,0 +1,17 @@
+import type { MiddlewareHandler } from 'hono'
+import type { ShellEnv } from '../../internal/shell/env.ts'
+
+/** What the gateway adds to the shell's per-request variables. */
+export interface GatewayVariables {
+  /** Path parameters of the matched route template, decoded (`{id}` -> `params.id`). */
+  params: Readonly<Record<string, string>>
+  /**
+   * The headers that will be sent upstream: the client's minus hop-by-hop ones, plus
+   * forwarding and correlation headers. Policies edit these, never `c.req.raw.headers`
+   * (incoming headers are immutable on Deno).
+   */
+  upstreamHeaders: Headers
+}
+
+export type GatewayEnv = ShellEnv<GatewayVariables>
+export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>

@@ -1,0 +1,55 @@
+/** Command-line and environment options of a gateway process (shared by the three runtime entries). */
+export interface GatewayArgs {
+  readonly policiesDir: string
+  readonly hostname: string
+  readonly port: number
+  readonly accessLog: boolean
+  readonly drainDeadlineMs: number
+  readonly watchIntervalMs: number
+  readonly debugToken: string | undefined
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+const FLAGS = ['policies', 'port', 'host', 'access-log', 'drain-deadline', 'watch-interval'] as const
+type Flag = (typeof FLAGS)[number]
+
+/**
+ * `--policies DIR` (default `policies`), `--port N` (default `PORT` or 8080), `--host H`
+ * (default `HOST` or 127.0.0.1), `--access-log on|off`, `--drain-deadline MS` (default 30000),
+ * `--watch-interval MS` (default 1000, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
+ */
+export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
+  const values = new Map<Flag, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    const [rawName, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [undefined, undefined]
+    const name = FLAGS.find((f) => f === rawName)
+    if (!name) throw new UsageError(`unknown argument "${arg}" (flags: ${FLAGS.map((f) => `--${f}`).join(', ')})`)
+    const value = inline ?? argv[++i]
+    if (value === undefined) throw new UsageError(`--${name} needs a value`)
+    values.set(name, value)
+  }
+  return {
+    policiesDir: values.get('policies') ?? 'policies',
+    hostname: values.get('host') ?? env('HOST') ?? '127.0.0.1',
+    port: integer('port', values.get('port') ?? env('PORT') ?? '8080', 0, 65535),
+    accessLog: onOff('access-log', values.get('access-log') ?? 'on'),
+    drainDeadlineMs: integer('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
+    watchIntervalMs: integer('watch-interval', values.get('watch-interval') ?? '1000', 0, 3_600_000),
+    debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
+  }
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`)
+  return n
+}
+
+function onOff(flag: string, text: string): boolean {
+  if (text !== 'on' && text !== 'off') throw new UsageError(`--${flag} must be "on" or "off", got "${text}"`)
+  return text === 'on'
+}

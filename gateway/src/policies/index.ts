@@ -1,0 +1,7 @@
+import { headers } from './headers/index.ts'
+import type { PolicyType } from './types.ts'
+
+/** Every policy type the gateway knows, by its `type:` string. Static: config never imports code. */
+export const POLICY_TYPES: ReadonlyMap<string, PolicyType> = new Map<string, PolicyType>(
+  [headers].map((p) => [p.type, p as unknown as PolicyType]),
+)

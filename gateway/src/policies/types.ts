@@ -1,0 +1,26 @@
+import type { z } from 'zod'
+import type { GatewayMiddleware } from '../env.ts'
+
+/** What a policy instance gets at creation, besides its options. */
+export interface PolicyInit {
+  /** The instance's name in the bundle (`policies.<name>`). */
+  readonly name: string
+}
+
+/**
+ * A policy type: one folder under `gateway/src/policies/<type>/`. Its options are a strict zod
+ * object (validated at bundle load, exported into `policies/schema.json`); `create` runs once per
+ * bundle compile and returns the per-request middleware. Code before `await next()` is inbound
+ * (route order), after it outbound (reverse order). Throw `GatewayError` to fail a request.
+ */
+export interface PolicyType<S extends z.ZodObject = z.ZodObject> {
+  /** The `type:` string in policy files; also the folder name. */
+  readonly type: string
+  /** One line for the JSON Schema and `gatehouse routes`. */
+  readonly description: string
+  /** Options as written in the policy file, without the `type` key. Must be `.strict()`. */
+  readonly options: S
+  create(options: z.output<S>, init: PolicyInit): GatewayMiddleware
+}
+
+export const definePolicy = <S extends z.ZodObject>(policy: PolicyType<S>): PolicyType<S> => policy

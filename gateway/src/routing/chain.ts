@@ -1,0 +1,29 @@
+import type { Context } from 'hono'
+import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
+
+export type ErrorRenderer = (err: unknown, c: Context<GatewayEnv>) => Response
+
+/**
+ * Runs a route's handlers as an onion on the request's context, like hono's compose: code
+ * before `await next()` runs in order, code after it in reverse order. A thrown error becomes
+ * the response right there (rendered once), so outer policies still see and may decorate it.
+ */
+export function createChain(handlers: readonly GatewayMiddleware[], renderError: ErrorRenderer) {
+  return async function runChain(c: Context<GatewayEnv>): Promise<Response> {
+    let last = -1
+    const dispatch = async (i: number): Promise<void> => {
+      if (i <= last) throw new Error('next() called more than once')
+      last = i
+      const handler = handlers[i]
+      if (!handler) return
+      try {
+        const res = await handler(c, () => dispatch(i + 1))
+        if (res instanceof Response) c.res = res
+      } catch (err) {
+        c.res = renderError(err, c)
+      }
+    }
+    await dispatch(0)
+    return c.res
+  }
+}

@@ -1,0 +1,76 @@
+import type { RouteSpec } from '../bundle/types.ts'
+import { parsePathTemplate } from './path-template.ts'
+import type { PathTemplate } from './path-template.ts'
+
+export interface RequestFacts {
+  readonly method: string
+  /** Lower-case host without port, or undefined when the request had none. */
+  readonly host: string | undefined
+  /** The raw (percent-encoded, dot-segment-normalised) path, without the query. */
+  readonly path: string
+  readonly headers: Headers
+}
+
+export type MatchResult<T> =
+  | { readonly kind: 'match'; readonly route: RouteSpec; readonly value: T; readonly params: Record<string, string> }
+  | { readonly kind: 'method-not-allowed'; readonly allow: readonly string[] }
+  | { readonly kind: 'none' }
+
+export interface RouteTable<T> {
+  readonly size: number
+  /** First route in bundle order whose method, host, path and headers all match. Throws URIError on bad escapes. */
+  match(request: RequestFacts): MatchResult<T>
+}
+
+interface Entry<T> {
+  readonly route: RouteSpec
+  readonly value: T
+  readonly template: PathTemplate
+  readonly methods: ReadonlySet<string> | undefined
+  readonly headers: readonly (readonly [string, string])[]
+}
+
+/** An immutable table; built once per bundle. Routes are tried in bundle order (first match wins). */
+export function createRouteTable<T>(routes: readonly { route: RouteSpec; value: T }[]): RouteTable<T> {
+  const entries: Entry<T>[] = routes.map(({ route, value }) => ({
+    route,
+    value,
+    template: parsePathTemplate(route.match.path),
+    methods: route.match.methods ? new Set(route.match.methods) : undefined,
+    headers: Object.entries(route.match.headers),
+  }))
+  return {
+    size: entries.length,
+    match(request) {
+      let allow: Set<string> | undefined
+      for (const entry of entries) {
+        if (!hostMatches(entry.route.match.host, request.host)) continue
+        if (!headersMatch(entry.headers, request.headers)) continue
+        const params = entry.template.match(request.path)
+        if (!params) continue
+        if (entry.methods && !entry.methods.has(request.method)) {
+          allow ??= new Set()
+          for (const m of entry.methods) allow.add(m)
+          continue
+        }
+        return { kind: 'match', route: entry.route, value: entry.value, params }
+      }
+      return allow ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'none' }
+    },
+  }
+}
+
+function hostMatches(pattern: string | undefined, host: string | undefined): boolean {
+  if (pattern === undefined) return true
+  if (host === undefined) return false
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1
+  return pattern === host
+}
+
+function headersMatch(required: readonly (readonly [string, string])[], headers: Headers): boolean {
+  for (const [name, value] of required) {
+    const actual = headers.get(name)
+    if (actual === null || (value !== '*' && actual !== value)) return false
+  }
+  return true
+}

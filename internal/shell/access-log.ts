@@ -1,0 +1,116 @@
+/**
+ * Structured logs: one JSON line per request (access log) and per event (reloads, drain). Lines go
+ * to a `LogSink` the runtime adapter provides; `createBatchingSink` turns many lines into few writes.
+ */
+
+export interface AccessLogEntry {
+  time: string
+  requestId: string
+  traceId: string
+  routeId: string
+  method: string
+  path: string
+  status: number
+  durationMs: number
+  bytesIn?: number
+  remote?: string
+  error?: string
+}
+
+/** Takes one log line, without its newline. */
+export type LogSink = (line: string) => void
+
+export interface BatchingSinkOptions {
+  /** Write once the buffer holds this much (UTF-16 code units, i.e. bytes for ASCII). Default 16 KiB. */
+  maxBytes?: number
+  /** Write at most this long after the first buffered line. Default 20 ms. */
+  flushMs?: number
+}
+
+export function createBatchingSink(write: (chunk: string) => void, opts: BatchingSinkOptions = {}): LogSink & { flush(): void } {
+  const maxBytes = opts.maxBytes ?? 16 * 1024
+  const flushMs = opts.flushMs ?? 20
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new TypeError('"maxBytes" must be a positive integer')
+  if (!Number.isFinite(flushMs) || flushMs < 0) throw new TypeError('"flushMs" must be a non-negative number')
+  let buffer = ''
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  function flush(): void {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    if (buffer === '') return
+    const chunk = buffer
+    buffer = ''
+    write(chunk)
+  }
+
+  function sink(line: string): void {
+    buffer += `${line}\n`
+    if (buffer.length >= maxBytes) flush()
+    else timer ??= setTimeout(flush, flushMs)
+  }
+
+  return Object.assign(sink, { flush })
+}
+
+/** The access-log line: fixed key order, absent optional fields omitted, durationMs to 0.01. */
+export function formatAccessLog(e: AccessLogEntry): string {
+  return JSON.stringify({
+    time: e.time,
+    requestId: e.requestId,
+    traceId: e.traceId,
+    routeId: e.routeId,
+    method: e.method,
+    path: e.path,
+    status: e.status,
+    durationMs: Math.round(e.durationMs * 100) / 100,
+    bytesIn: e.bytesIn,
+    remote: e.remote,
+    error: e.error,
+  })
+}
+
+export type LogLevel = 'info' | 'warn' | 'error'
+export type LogFields = Readonly<Record<string, unknown>>
+
+export interface Logger {
+  info(msg: string, fields?: LogFields): void
+  warn(msg: string, fields?: LogFields): void
+  error(msg: string, fields?: LogFields): void
+}
+
+const RESERVED = new Set(['time', 'level', 'node', 'msg'])
+
+/**
+ * A logger for events (not requests): `{"time","level","node","msg",...fields}` per line. An Error
+ * in `fields` is logged as `{name, message}`; its stack only for `error(msg, { err })`. Fields named
+ * like the fixed keys are dropped. A line that cannot be serialized still logs `msg`.
+ */
+export function createLogger(sink: LogSink, node: string): Logger {
+  function log(level: LogLevel, msg: string, fields: LogFields | undefined): void {
+    const line: Record<string, unknown> = { time: new Date().toISOString(), level, node, msg }
+    if (fields) {
+      for (const [key, value] of Object.entries(fields)) {
+        if (!RESERVED.has(key)) line[key] = value instanceof Error ? describe(value, level === 'error' && key === 'err') : value
+      }
+    }
+    let text: string
+    try {
+      text = JSON.stringify(line)
+    } catch {
+      text = JSON.stringify({ time: line.time, level, node, msg, logError: 'fields could not be serialized' })
+    }
+    sink(text)
+  }
+  return {
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+  }
+}
+
+function describe(err: Error, withStack: boolean): { name: string; message: string; stack?: string } {
+  return withStack && err.stack !== undefined
+    ? { name: err.name, message: err.message, stack: err.stack }
+    : { name: err.name, message: err.message }
+}

@@ -1,0 +1,27 @@
+import type { Hono, MiddlewareHandler } from 'hono'
+import type { GatewayError } from './errors.ts'
+
+/** What the CN shell puts on every request's context, for every node. */
+export interface ShellVariables {
+  /** The request's `x-request-id`: the caller's if valid, generated otherwise. */
+  requestId: string
+  /** The `traceparent` this node sends upstream and echoes to the client (our span as parent). */
+  traceparent: string
+  /** The route/handler name for logs and metrics; nodes set it once they know it. */
+  routeId: string
+  /** The peer address as the runtime saw it (not x-forwarded-for). */
+  remoteAddress: string | undefined
+  /** The error this request failed with, set by the shell's error renderer (for the access log). */
+  error: GatewayError | undefined
+}
+
+/** Per-connection facts the runtime adapter hands to `fetch` as its second argument. */
+export interface ConnInfo {
+  remoteAddress?: string
+  /** `http` or `https` as accepted by the listener. */
+  protocol?: 'http' | 'https'
+}
+
+export type ShellEnv<V extends object = object> = { Bindings: ConnInfo; Variables: ShellVariables & V }
+export type ShellApp<V extends object = object> = Hono<ShellEnv<V>>
+export type ShellMiddleware<V extends object = object> = MiddlewareHandler<ShellEnv<V>>

@@ -1,0 +1,37 @@
+import type { Shell } from './shell.ts'
+import type { Listener, Runtime } from './runtime/types.ts'
+
+export interface RunOptions {
+  readonly hostname: string
+  readonly port: number
+  /** How long requests in flight may take to finish after SIGTERM/SIGINT (default 30 s). */
+  readonly drainDeadlineMs?: number
+  /** Called after the listener is up; the node marks itself ready when its own checks pass. */
+  readonly onListening?: (listener: Listener) => void
+  /** Called once drain has finished, before exit (flush logs, close pools). */
+  readonly onStopped?: () => Promise<void> | void
+}
+
+/**
+ * Serves a shell-built node on a runtime until SIGTERM/SIGINT, then drains: readiness goes 503
+ * at once, the listener stops accepting, requests in flight finish up to the deadline, exit 0.
+ */
+export async function runNode<V extends object>(runtime: Runtime, shell: Shell<V>, options: RunOptions): Promise<Listener> {
+  const listener = await runtime.serve({
+    hostname: options.hostname,
+    port: options.port,
+    fetch: (request, info) => shell.app.fetch(request, info),
+  })
+  const deadline = options.drainDeadlineMs ?? 30_000
+  runtime.onShutdownSignal(async (signal) => {
+    shell.lifecycle.startDrain()
+    shell.log.info('draining', { signal, inFlight: shell.lifecycle.inFlight, deadlineMs: deadline })
+    const started = Date.now()
+    await listener.drain(deadline)
+    shell.log.info('stopped', { drainedMs: Date.now() - started })
+    await options.onStopped?.()
+    runtime.exit(0)
+  })
+  options.onListening?.(listener)
+  return listener
+}

@@ -1,0 +1,12 @@
+-- wrk report script: print one JSON line the harness parses (latencies in microseconds).
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH_JSON {"requests":%d,"durationUs":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latencyUs":{"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"max":%d}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.mean, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max))
+end
