@@ -10,6 +10,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['gateway/**/*.test.ts', 'internal/**/*.test.ts', 'control-gateway/**/*.test.ts'],
         },
       },
@@ -17,6 +18,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          // After the unit tests, with its own worker limit.
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

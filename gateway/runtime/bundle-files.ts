@@ -11,8 +11,8 @@ import type { SourceFile } from '../src/bundle/types.ts'
 const POLICY_FILE = /\.ya?ml$/
 
 export async function readBundleDir(dir: string): Promise<SourceFile[]> {
-  const shown = displayPath(dir)
-  const fail = (message: string) => new BundleError([{ location: { file: shown, line: 1, column: 1 }, path: '', message }])
+  const fail = (message: string, path = dir) =>
+    new BundleError([{ location: { file: displayPath(path), line: 1, column: 1 }, path: '', message }])
   let names: string[]
   try {
     names = await readdir(dir)
@@ -25,9 +25,13 @@ export async function readBundleDir(dir: string): Promise<SourceFile[]> {
   const files: SourceFile[] = []
   for (const name of names.filter((n) => POLICY_FILE.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const full = resolve(dir, name)
-    // stat, not the dirent: Kubernetes ConfigMap volumes mount each file as a symlink.
-    if (!(await stat(full)).isFile()) continue
-    files.push({ path: displayPath(full), text: await readFile(full, 'utf8') })
+    try {
+      // stat, not the dirent: Kubernetes ConfigMap volumes mount each file as a symlink.
+      if (!(await stat(full)).isFile()) continue
+      files.push({ path: displayPath(full), text: await readFile(full, 'utf8') })
+    } catch (err) {
+      throw fail(`cannot read policy file (${String((err as { code?: unknown }).code ?? err)})`, full)
+    }
   }
   if (files.length === 0) throw fail('no policy files (*.yaml, *.yml) in this directory')
   return files

@@ -4,8 +4,10 @@
  * trees, and read CPU time from /proc.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const TAIL_BYTES = 8 * 1024
@@ -60,11 +62,42 @@ export interface Child {
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>
   hasExited(): boolean
-  /** Last few KB of stdout+stderr. */
+  /** Last few KB of stdout+stderr (read from its log file). */
   output(): string
 }
 
 const live = new Set<Child>()
+
+// Children write stdout+stderr to a file, not a pipe: the harness shares CPU 0 with the origin
+// and the load generator, so it should not spend CPU reading a gateway's access log.
+let logDir: string | undefined
+let logSeq = 0
+function logPath(name: string): string {
+  logDir ??= mkdtempSync(join(tmpdir(), 'gatehouse-bench-logs-'))
+  return join(logDir, `${++logSeq}-${name}.log`)
+}
+
+/** Remove the children's log files (call when the bench is done). */
+export function removeLogs(): void {
+  if (logDir) rmSync(logDir, { recursive: true, force: true })
+  logDir = undefined
+}
+
+function readTail(path: string): string {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const size = fstatSync(fd).size
+    const len = Math.min(size, TAIL_BYTES)
+    const buf = Buffer.alloc(len)
+    readSync(fd, buf, 0, len, size - len)
+    return buf.toString('utf8')
+  } catch {
+    return ''
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
 
 export interface SpawnOptions {
   cwd?: string
@@ -75,22 +108,20 @@ export interface SpawnOptions {
 /** Spawn `cmd args` detached (own process group, so the whole tree can be killed). */
 export function start(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Child {
   const [file, argv] = pinned(opts.cpu, cmd, args)
+  const log = logPath(name)
+  const fd = openSync(log, 'a')
+  let spawnError = ''
   const proc = spawn(file, argv, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   })
-  let tail = ''
-  const keep = (buf: Buffer): void => {
-    tail = (tail + buf.toString('utf8')).slice(-TAIL_BYTES)
-  }
-  proc.stdout?.on('data', keep)
-  proc.stderr?.on('data', keep)
+  closeSync(fd)
   let done = false
   const exited = new Promise<number | string>((resolve) => {
     proc.on('error', (err) => {
-      keep(Buffer.from(`spawn error: ${err.message}\n`))
+      spawnError = `spawn error: ${err.message}\n`
       done = true
       resolve('spawn-error')
     })
@@ -105,7 +136,7 @@ export function start(name: string, cmd: string, args: string[], opts: SpawnOpti
     proc,
     exited,
     hasExited: () => done,
-    output: () => tail,
+    output: () => readTail(log) + spawnError,
   }
   live.add(child)
   void exited.then(() => {

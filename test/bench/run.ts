@@ -4,7 +4,7 @@
  * per request, prints a table with gateway/baseline ratios and writes JSON results.
  *
  *   npm run bench -- [--duration 10] [--warmup 3] [--connections 64] [--only node,bun] [--no-pin]
- *                    [--loadgen wrk|autocannon]
+ *                    [--loadgen wrk|autocannon] [--gateway-args "--access-log off"]
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, release } from 'node:os'
@@ -20,6 +20,7 @@ import {
   hasTaskset,
   killAllNow,
   pinPid,
+  removeLogs,
   start,
   stop,
   stopAll,
@@ -40,6 +41,8 @@ interface Config {
   only?: string
   pin: boolean
   loadTool: LoadTool
+  /** Extra arguments for every gateway target (e.g. --access-log off). */
+  gatewayArgs: string[]
 }
 
 interface TargetResult {
@@ -80,13 +83,14 @@ function parseConfig(): Config {
       only: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       loadgen: { type: 'string' },
+      'gateway-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
   if (values.help) {
     console.log(
       'usage: npm run bench -- [--duration S] [--warmup S] [--connections N] [--only LIST] [--no-pin]\n' +
-        '                       [--loadgen wrk|autocannon]\n' +
+        '                       [--loadgen wrk|autocannon] [--gateway-args "--access-log off"]\n' +
         '  --only: comma-separated target names (node-http, gateway-node, bun-fetch, gateway-bun,\n' +
         '          deno-fetch, gateway-deno), runtimes (node, bun, deno) or kinds (baselines, gateways)',
     )
@@ -104,6 +108,7 @@ function parseConfig(): Config {
     only: values.only,
     pin: hasTaskset && !values['no-pin'],
     loadTool: pickLoadTool(values.loadgen),
+    gatewayArgs: values['gateway-args'].split(/\s+/).filter(Boolean),
   }
 }
 
@@ -148,7 +153,7 @@ async function benchTarget(
   if (why) return { ...base, status: 'skipped', reason: why }
 
   const port = await freePort()
-  const { cmd, args, env } = target.command({ port, originUrl: origin.url, policiesDir })
+  const { cmd, args, env } = target.command({ port, originUrl: origin.url, policiesDir, extraArgs: cfg.gatewayArgs })
   const proxy = start(target.name, cmd, args, { cwd: ROOT, env, cpu: cfg.pin ? CPU_PROXY : undefined })
   const url = `http://127.0.0.1:${port}/bench`
   try {
@@ -272,12 +277,13 @@ function report(results: TargetResult[], comparisons: Comparison[]): void {
 async function main(): Promise<void> {
   const cfg = parseConfig()
   const targets = selectTargets(cfg.only)
+  const gatewayNote = cfg.gatewayArgs.length ? `; gateway extra args: ${cfg.gatewayArgs.join(' ')}` : ''
   const startedAt = new Date()
 
   if (cfg.pin) pinPid(process.pid, CPU_HARNESS)
   console.log(
     `Gatehouse bench: ${targets.length} target(s), ${cfg.connections} connections, ` +
-      `${cfg.warmupS} s warm-up + ${cfg.durationS} s measured each, load generator: ${cfg.loadTool}` +
+      `${cfg.warmupS} s warm-up + ${cfg.durationS} s measured each, load generator: ${cfg.loadTool}${gatewayNote}` +
       (cfg.loadTool === 'autocannon'
         ? ` (${hasWrk ? 'as asked' : 'wrk not on PATH'}; autocannon runs inside the harness process)`
         : ''),
@@ -319,6 +325,7 @@ async function main(): Promise<void> {
   } finally {
     await stopAll()
     rmSync(tmp, { recursive: true, force: true })
+    removeLogs()
   }
 
   const comparisons = compare(results)

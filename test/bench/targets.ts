@@ -17,6 +17,8 @@ export interface Context {
   port: number
   originUrl: string
   policiesDir: string
+  /** Extra arguments for gateway targets. */
+  extraArgs: string[]
 }
 
 export interface Target {
@@ -66,6 +68,7 @@ function gateway(runtime: Runtime): Target {
         String(ctx.port),
         '--runtime',
         runtime,
+        ...ctx.extraArgs,
       ],
       env: quietEnv,
     }),

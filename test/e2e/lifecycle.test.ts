@@ -53,8 +53,10 @@ describe.each(RUNTIMES)('gateway lifecycle on %s', (runtime) => {
 
       await writeBundle(bundleFor(origin.url, ROUTE_ITEMS + ROUTE_ECHO), dir)
       await waitFor('the new route', async () => (await fetch(`${gw.url}/demo/echo/x`)).status === 200)
-      const applied = gw.lines.filter((l) => l.msg === 'bundle applied')
-      expect(applied.at(-1)).toMatchObject({ previous: hashBefore })
+      const applied = await waitFor('the second "bundle applied" line', () =>
+        gw.lines.filter((l) => l.msg === 'bundle applied').at(1),
+      )
+      expect(applied).toMatchObject({ previous: hashBefore })
 
       // A typo: the old bundle keeps serving, the log says what and where.
       await writeBundle({ 'bundle.yaml': bundleFor(origin.url, ROUTE_ITEMS + ROUTE_ECHO)['bundle.yaml']!.replace('http: origin', 'http: orign') }, dir)

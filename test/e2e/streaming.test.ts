@@ -66,7 +66,8 @@ describe.each(RUNTIMES)('streaming through the gateway on %s', (runtime) => {
   it('streams a 256 MiB download', async () => {
     const res = await fetch(`${gw.url}/demo/bytes/${DOWNLOAD}`)
     expect(res.status).toBe(200)
-    expect(res.headers.get('content-length')).toBe(String(DOWNLOAD))
+    // Bun.serve drops Content-Length on streamed bodies and sends them chunked (oven-sh/bun#10507).
+    expect(res.headers.get('content-length')).toBe(runtime === 'bun' ? null : String(DOWNLOAD))
     let received = 0
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received += chunk.length
     expect(received).toBe(DOWNLOAD)

@@ -10,7 +10,7 @@ import { check } from './issues.ts'
 import type { Checked, Finding } from './issues.ts'
 import { checkPolicyEntry } from './policy-entry.ts'
 import type { CheckedPolicy } from './policy-entry.ts'
-import { FileShape, RouteSpecSchema, ServiceSpec } from './schema.ts'
+import { FileShape, RouteEntry, ServiceEntry } from './schema.ts'
 import type { BundleProblem, SourceLocation } from './types.ts'
 import type { ParsedFile, PathSegment } from './yaml-source.ts'
 
@@ -20,7 +20,7 @@ export interface Entry<T> {
   readonly value: T | undefined
 }
 
-export interface CollectedRoute extends Entry<z.output<typeof RouteSpecSchema>> {
+export interface CollectedRoute extends Entry<z.output<typeof RouteEntry>> {
   readonly file: ParsedFile
   /** Index inside its file, and inside the merged `routes` list. */
   readonly local: number
@@ -30,7 +30,7 @@ export interface CollectedRoute extends Entry<z.output<typeof RouteSpecSchema>> 
 
 export interface Collection {
   readonly problems: BundleProblem[]
-  readonly services: Map<string, Entry<z.output<typeof ServiceSpec>>>
+  readonly services: Map<string, Entry<z.output<typeof ServiceEntry>>>
   readonly policies: Map<string, Entry<CheckedPolicy>>
   readonly routes: CollectedRoute[]
   /** Where each route id was first defined. */
@@ -41,7 +41,7 @@ export function emptyCollection(): Collection {
   return { problems: [], services: new Map(), policies: new Map(), routes: [], routeIds: new Map() }
 }
 
-/** A problem at `local` (a path in the file) reported at `shown` (the path in the merged document). */
+/** A problem located at `finding.path` in the file, shown as `shown` (its path in the merged document). */
 export function report(c: Collection, file: ParsedFile, finding: Finding, shown: readonly PathSegment[] = finding.path): void {
   c.problems.push({ location: file.locate(finding.path, finding.target), path: formatPath(shown), message: finding.message })
 }
@@ -53,7 +53,7 @@ export function collectFile(c: Collection, file: ParsedFile): void {
   const shape = check(FileShape, data)
   if (!shape.ok) shape.findings.forEach((f) => report(c, file, f))
   if (!isMap(data)) return
-  collectNamed(c, file, 'services', data.services, c.services, (raw) => check(ServiceSpec, raw))
+  collectNamed(c, file, 'services', data.services, c.services, (raw) => check(ServiceEntry, raw))
   collectNamed(c, file, 'policies', data.policies, c.policies, checkPolicyEntry)
   if (Array.isArray(data.routes)) data.routes.forEach((raw, local) => collectRoute(c, file, raw, local))
 }
@@ -83,7 +83,7 @@ function collectNamed<T>(
 
 function collectRoute(c: Collection, file: ParsedFile, raw: unknown, local: number): void {
   const index = c.routes.length
-  const result = check(RouteSpecSchema, raw)
+  const result = check(RouteEntry, raw)
   if (!result.ok) {
     for (const f of result.findings) {
       report(c, file, { ...f, path: ['routes', local, ...f.path] }, ['routes', index, ...f.path])

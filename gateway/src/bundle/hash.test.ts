@@ -9,7 +9,7 @@ describe('canonicalJson', () => {
   })
 
   it('writes Maps as objects and URLs as their href', () => {
-    expect(canonicalJson(new Map([['z', 1], ['a', new URL('HTTP://Example.com:80')]]))).toBe('{"a":"http://example.com/","z":1}')
+    expect(canonicalJson(new Map<string, unknown>([['z', 1], ['a', new URL('HTTP://Example.com:80')]]))).toBe('{"a":"http://example.com/","z":1}')
   })
 })
 

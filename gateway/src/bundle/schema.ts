@@ -1,8 +1,8 @@
 /**
  * The schemas of a policy file. Each service, policy and route is validated on its own (so one bad
  * entry does not hide the problems of the others), and policies in two steps: `PolicyHead` checks
- * `type`, then the type's own options schema checks the rest. `documentSchema()` puts it all back
- * together for the published JSON Schema.
+ * `type`, then the type's own options schema checks the rest (policy-entry.ts).
+ * `documentSchema()` puts it all back together for the published JSON Schema.
  */
 import { z } from 'zod'
 import { POLICY_TYPES } from '../policies/index.ts'
@@ -16,8 +16,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const show = (value: unknown) => JSON.stringify(value)
 const HOST = /^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 
-export const ServiceName = z.string().regex(NAME, NAME_RULE).describe('Service name')
-export const PolicyName = z.string().regex(NAME, NAME_RULE).describe('Policy instance name')
+const ServiceName = z.string().regex(NAME, NAME_RULE).describe('Service name')
+const PolicyName = z.string().regex(NAME, NAME_RULE).describe('Policy instance name')
 const RouteId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-_.]*$/, {
@@ -30,7 +30,7 @@ const Endpoint = z.strictObject({
   zone: z.string().min(1).optional().describe('Availability zone of the instance, for zone-aware balancing'),
 })
 
-export const ServiceSpec = z
+export const ServiceEntry = z
   .strictObject({
     kind: z.literal('http').default('http').describe('How the gateway talks to the service ("http" today)'),
     endpoints: z.array(Endpoint).min(1).describe('Instances of the service; at least one'),
@@ -92,7 +92,7 @@ const MatchSpec = z.strictObject({
     .describe('Required request headers: name -> exact value, or "*" = must be present'),
 })
 
-export const RouteSpecSchema = z
+export const RouteEntry = z
   .strictObject({
     id: RouteId,
     match: MatchSpec.describe('What requests the route takes'),
@@ -108,7 +108,7 @@ export const PolicyHead = z.looseObject({ type: z.string().describe('Policy type
 const section = <T extends z.ZodType>(schema: T, description: string) =>
   schema.nullable().optional().describe(description)
 
-/** The top level of one file; entries are checked separately (`ServiceSpec`, `PolicyHead`, `RouteSpecSchema`). */
+/** The top level of one file; its entries are checked separately (`ServiceEntry`, `PolicyHead`, `RouteEntry`). */
 export const FileShape = z.strictObject({
   services: section(z.record(ServiceName, z.unknown()), 'Upstream services, by name'),
   policies: section(z.record(PolicyName, z.unknown()), 'Policy instances, by name'),
@@ -129,8 +129,8 @@ export function policyEntrySchema(): z.ZodType {
 /** The whole file format in one schema (for the JSON Schema; loading uses the parts above). */
 export function documentSchema(): z.ZodType {
   return z.strictObject({
-    services: section(z.record(ServiceName, ServiceSpec), 'Upstream services, by name'),
+    services: section(z.record(ServiceName, ServiceEntry), 'Upstream services, by name'),
     policies: section(z.record(PolicyName, policyEntrySchema()), 'Policy instances, by name; routes refer to them'),
-    routes: section(z.array(RouteSpecSchema), 'Routes; ids are unique across all files'),
+    routes: section(z.array(RouteEntry), 'Routes; ids are unique across all files'),
   })
 }
