@@ -24,8 +24,8 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
   const renderError = (err: unknown, c: Context<GatewayEnv>): Response => {
     const error = toGatewayError(err)
     c.set('error', error)
-    if (error.code === 'INTERNAL') shell.log.error('unhandled error in route', { err, requestId: c.var.requestId })
-    return renderProblem(error, c.var.requestId)
+    if (error.code === 'INTERNAL') shell.log.error('unhandled error in route', { err, requestId: c.get('requestId') })
+    return renderProblem(error, c.get('requestId'))
   }
 
   shell.lifecycle.addCheck('bundle', () => (current ? undefined : 'no valid policy bundle loaded'))

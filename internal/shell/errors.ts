@@ -1,3 +1,5 @@
+import { HTTPException } from 'hono/http-exception'
+
 /**
  * The one error taxonomy of every Gatehouse node, and its single rendering as RFC 9457
  * `application/problem+json`. Request-time failures are thrown as `GatewayError` anywhere and
@@ -84,12 +86,13 @@ export class GatewayError extends Error {
 /** Anything thrown, as a GatewayError: foreign errors become INTERNAL with a generic message. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err
-  if (isHttpException(err)) return fromHttpStatus(err.status, err.message, err)
+  if (err instanceof HTTPException) return fromHttpStatus(err.status, err.message, err)
   return new GatewayError('INTERNAL', 'internal error', { cause: err })
 }
 
 /** The taxonomy code for an HTTP status produced by something else (hono's HTTPException, an upstream). */
 export function codeForStatus(status: number): ErrorCode {
+  if (status === 503) return 'UNAVAILABLE' // not OVERLOADED: a foreign 503 says nothing about load
   for (const code of ERROR_CODES) if (CODE_INFO[code].status === status) return code
   if (status >= 500) return 'INTERNAL'
   return 'INVALID_ARGUMENT'
@@ -98,10 +101,6 @@ export function codeForStatus(status: number): ErrorCode {
 function fromHttpStatus(status: number, message: string, cause: unknown): GatewayError {
   const code = codeForStatus(status)
   return new GatewayError(code, status < 500 && message ? message : CODE_INFO[code].title, { cause })
-}
-
-function isHttpException(err: unknown): err is Error & { status: number } {
-  return err instanceof Error && err.name === 'HTTPException' && typeof (err as { status?: unknown }).status === 'number'
 }
 
 export interface ProblemDocument {

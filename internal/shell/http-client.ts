@@ -1,18 +1,28 @@
 /**
  * The egress HTTP exchange every runtime adapter provides (Node: undici pools; Bun and Deno:
  * their own fetch). It is deliberately dumb: no header rewriting, no retries. It rejects only
- * with a GatewayError: UNAVAILABLE (refused, reset, DNS), TIMEOUT or CANCELED (from `signal`).
+ * with a GatewayError: UNAVAILABLE (refused, reset, DNS) or TIMEOUT.
  */
 
 export interface UpstreamRequest {
-  /** Absolute URL: origin of the endpoint + path and query to send. */
-  readonly url: string
+  /** `http://host:port` of the endpoint. */
+  readonly origin: string
+  /** Path and query to send, as received (percent-encoding kept). */
+  readonly path: string
   readonly method: string
   readonly headers: Headers
   readonly body: ReadableStream<Uint8Array> | null
-  /** Aborted with a GatewayError (TIMEOUT, CANCELED) as its reason. */
-  readonly signal: AbortSignal
+  /** Time allowed until the response headers arrive; past it the exchange rejects with TIMEOUT. */
+  readonly timeoutMs: number
 }
 
-/** Returns the upstream's response as it came (status, headers, streaming body), any status. */
-export type HttpExchange = (request: UpstreamRequest) => Promise<Response>
+export interface UpstreamResponse {
+  readonly status: number
+  /** A fresh Headers object the caller owns and may edit (never a fetch Response's immutable one). */
+  readonly headers: Headers
+  /** A small body may arrive whole; larger ones stream. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null
+}
+
+/** Returns the upstream's answer as it came (any status), body streaming. */
+export type HttpExchange = (request: UpstreamRequest) => Promise<UpstreamResponse>

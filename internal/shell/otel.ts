@@ -2,7 +2,15 @@
  * The bridge to `@opentelemetry/api`: real spans when the runtime adapter registered an SDK,
  * almost free otherwise (the no-op tracer allocates one non-recording span).
  */
-import { createTraceState, isSpanContextValid, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api'
+import {
+  createTraceState,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api'
 import type { Context, Span, Tracer, TracerProvider } from '@opentelemetry/api'
 import { formatTraceparent } from './trace-context.ts'
 import type { TraceContext } from './trace-context.ts'
@@ -10,15 +18,28 @@ import type { TraceContext } from './trace-context.ts'
 export interface ServerSpan {
   /** End it when the response is done. */
   span: Span
-  /** The active context for the request: run the handlers in it (`context.with`). */
-  context: Context
+  /** The active context for the request: run the handlers in it (`context.with`). Undefined without an SDK. */
+  context: Context | undefined
   /** What this node sends upstream and echoes to the client: the SDK's span when there is one, else ours. */
   traceparent: string
   /** The trace id in `traceparent` (differs from `ctx.traceId` only when an SDK started a new trace). */
   traceId: string
 }
 
+/** What the API's global provider delegates to while no SDK is registered. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate()
+/** One shared non-recording span: ending it or setting attributes does nothing. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+
+/** True when an SDK (or any other real provider) is registered with the API. */
+function sdkRegistered(): boolean {
+  const provider = trace.getTracerProvider()
+  return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER)
+}
+
 export function startServerSpan(name: string, ctx: TraceContext, attributes: Record<string, string | number>): ServerSpan {
+  // Without an SDK every span would be a no-op: skip building contexts (measured ~9% of a proxied request).
+  if (!sdkRegistered()) return { span: NO_SPAN, context: undefined, traceparent: formatTraceparent(ctx), traceId: ctx.traceId }
   const parent = ctx.parentId === undefined
     ? ROOT_CONTEXT
     : trace.setSpanContext(ROOT_CONTEXT, {

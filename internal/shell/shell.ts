@@ -102,7 +102,7 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     c.set('routeId', '-')
     c.set('remoteAddress', c.env?.remoteAddress)
     try {
-      await otelContext.with(context, next)
+      await (context ? otelContext.with(context, next) : next())
     } finally {
       inFlight.dec()
       leave()
@@ -118,13 +118,13 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     if (lifecycle.state === 'draining') res.headers.set('connection', 'close')
     const status = res.status
     const seconds = (performance.now() - started) / 1000
-    const routeId = c.var.routeId
+    const routeId = c.get('routeId')
     requests.inc({ route: routeId, class: STATUS_CLASS[Math.floor(status / 100)] ?? '5xx' })
     latency.observe(seconds, { route: routeId })
     span.setAttribute('http.response.status_code', status)
     span.end()
     if (accessLog) {
-      const error = c.var.error
+      const error = c.get('error')
       options.sink(
         formatAccessLog({
           time: new Date().toISOString(),
@@ -145,12 +145,14 @@ export function createShell<V extends object = object>(options: ShellOptions): S
   app.onError((err, c) => {
     const error = toGatewayError(err)
     c.set('error', error)
-    if (error.status >= 500 && error.code === 'INTERNAL') log.error('unhandled error', { err, requestId: c.var.requestId })
-    return renderProblem(error, c.var.requestId)
+    if (error.status >= 500 && error.code === 'INTERNAL') log.error('unhandled error', { err, requestId: c.get('requestId') })
+    return renderProblem(error, c.get('requestId'))
   })
-  app.notFound((c) =>
-    renderProblem(new GatewayError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.var.requestId),
-  )
+  app.notFound((c) => {
+    const error = new GatewayError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)
+    c.set('error', error)
+    return renderProblem(error, c.get('requestId'))
+  })
 
   return {
     app: nodeApp,

@@ -5,7 +5,7 @@ import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
 import { roundRobin } from './balancer.ts'
-import { copyEndToEnd } from './hop-by-hop.ts'
+import { copyEndToEnd, stripHopByHop } from './hop-by-hop.ts'
 
 /**
  * The headers to send upstream, before policies run: the client's end-to-end headers plus
@@ -21,8 +21,8 @@ export function upstreamHeadersFor(c: Context<GatewayEnv>): Headers {
   headers.set('x-forwarded-proto', c.env?.protocol ?? 'http')
   const host = c.req.header('host')
   if (host) headers.set('x-forwarded-host', host)
-  headers.set('x-request-id', c.var.requestId)
-  headers.set('traceparent', c.var.traceparent)
+  headers.set('x-request-id', c.get('requestId'))
+  headers.set('traceparent', c.get('traceparent'))
   return headers
 }
 
@@ -36,7 +36,7 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
   const endpoints = roundRobin(service.endpoints.map((e) => e.url.origin))
   const timeoutMs = route.timeoutMs
   return async function forward(c) {
-    const headers = c.var.upstreamHeaders
+    const headers = c.get('upstreamHeaders')
     if (service.preserveHost) {
       const host = c.req.header('host')
       if (host) headers.set('host', host)
@@ -46,28 +46,16 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
     const method = c.req.method
     const body = method === 'GET' || method === 'HEAD' ? null : c.req.raw.body
     const path = rawPathAndQuery(c.req.url)
-    const controller = new AbortController()
-    const timer = setTimeout(
-      () => controller.abort(new GatewayError('TIMEOUT', `upstream "${service.name}" did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    const clientSignal = c.req.raw.signal
-    const onClientGone = () => controller.abort(new GatewayError('CANCELED', 'client closed the request'))
-    clientSignal.addEventListener('abort', onClientGone, { once: true })
-    try {
-      const attempts = body === null ? endpoints.size : 1
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const res = await http({ url: endpoints.next() + path, method, headers, body, signal: controller.signal })
-          return new Response(res.body, { status: res.status, statusText: res.statusText, headers: copyEndToEnd(res.headers) })
-        } catch (err) {
-          const retryable = err instanceof GatewayError && err.code === 'UNAVAILABLE' && !controller.signal.aborted
-          if (!retryable || attempt >= attempts) throw err
-        }
+    const attempts = body === null ? endpoints.size : 1
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await http({ origin: endpoints.next(), path, method, headers, body, timeoutMs })
+        // The client hands over a Headers object we own: edit it in place, no copy.
+        return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
+      } catch (err) {
+        const failover = err instanceof GatewayError && err.code === 'UNAVAILABLE'
+        if (!failover || attempt >= attempts) throw err
       }
-    } finally {
-      clearTimeout(timer)
-      clientSignal.removeEventListener('abort', onClientGone)
     }
   }
 }

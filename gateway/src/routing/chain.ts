@@ -20,6 +20,9 @@ export function createChain(handlers: readonly GatewayMiddleware[], renderError:
         const res = await handler(c, () => dispatch(i + 1))
         if (res instanceof Response) c.res = res
       } catch (err) {
+        // Hono's `c.res` setter merges the old response's headers into the new one; an error
+        // response must not inherit an upstream's content-length, content-encoding or cookies.
+        c.res = undefined as unknown as Response
         c.res = renderError(err, c)
       }
     }

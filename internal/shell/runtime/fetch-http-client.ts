@@ -7,20 +7,29 @@ import type { HttpExchange } from '../http-client.ts'
  */
 export function createFetchHttpClient(extra: Record<string, unknown> = {}): HttpExchange {
   return async (req) => {
+    // Not AbortSignal.timeout(): the signal must not fire once the body is streaming.
+    const controller = new AbortController()
+    const signal = controller.signal
+    const timer = setTimeout(() => controller.abort(), req.timeoutMs)
     try {
-      return await fetch(req.url, {
+      const res = await fetch(req.origin + req.path, {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        signal: req.signal,
+        signal,
         redirect: 'manual',
         ...(req.body ? { duplex: 'half' } : {}),
         ...extra,
       } as RequestInit)
+      return { status: res.status, headers: new Headers(res.headers), body: res.body }
     } catch (err) {
-      if (req.signal.aborted && req.signal.reason instanceof GatewayError) throw req.signal.reason
-      const detail = err instanceof Error ? (err as { code?: string }).code ?? err.name : 'error'
+      if (signal.aborted) {
+        throw new GatewayError('TIMEOUT', `upstream did not answer within ${req.timeoutMs} ms`, { cause: err })
+      }
+      const detail = err instanceof Error ? ((err as { code?: string }).code ?? err.name) : 'error'
       throw new GatewayError('UNAVAILABLE', `upstream connection failed (${detail})`, { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

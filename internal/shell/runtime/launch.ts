@@ -23,7 +23,8 @@ function packageBinary(pkg: string, relative: string): string {
 export function runtimeCommand(runtime: RuntimeName, entry: string, args: readonly string[] = []): string[] {
   switch (runtime) {
     case 'node':
-      return [process.execPath, '--import', 'tsx', entry, ...args]
+      // Resolved here, not by name: `--import tsx` would resolve against the child's cwd.
+      return [process.execPath, '--import', import.meta.resolve('tsx'), entry, ...args]
     case 'bun':
       return [packageBinary('bun', 'bin/bun.exe'), entry, ...args]
     case 'deno':

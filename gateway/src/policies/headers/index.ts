@@ -2,10 +2,11 @@ import { z } from 'zod'
 import { definePolicy } from '../types.ts'
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name')
+const HeaderValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain CR, LF or NUL')
 const HeaderEdits = z
   .object({
-    set: z.record(HeaderName, z.string()).optional().describe('Headers to set, replacing any existing value'),
-    add: z.record(HeaderName, z.string()).optional().describe('Headers to append'),
+    set: z.record(HeaderName, HeaderValue).optional().describe('Headers to set, replacing any existing value'),
+    add: z.record(HeaderName, HeaderValue).optional().describe('Headers to append'),
     remove: z.array(HeaderName).optional().describe('Headers to remove'),
   })
   .strict()
@@ -32,7 +33,7 @@ export const headers = definePolicy({
   options: HeadersOptions,
   create({ request, response }) {
     return async function headers(c, next) {
-      if (request) apply(c.var.upstreamHeaders, request)
+      if (request) apply(c.get('upstreamHeaders'), request)
       await next()
       if (response) {
         // A proxied Response has immutable headers: re-wrap once before editing.

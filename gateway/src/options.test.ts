@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { parseGatewayArgs, UsageError } from './options.ts'
+
+const noEnv = (_name: string): string | undefined => undefined
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name]
+
+describe('parseGatewayArgs', () => {
+  it('fills every default', () => {
+    expect(parseGatewayArgs([], noEnv)).toEqual({
+      policiesDir: 'policies',
+      hostname: '127.0.0.1',
+      port: 8080,
+      accessLog: true,
+      drainDeadlineMs: 30_000,
+      watchIntervalMs: 1000,
+      debugToken: undefined,
+    })
+  })
+
+  it('takes PORT, HOST and GATEHOUSE_DEBUG_TOKEN from the environment', () => {
+    const args = parseGatewayArgs([], envOf({ PORT: '9090', HOST: '0.0.0.0', GATEHOUSE_DEBUG_TOKEN: 'tok' }))
+    expect(args).toMatchObject({ port: 9090, hostname: '0.0.0.0', debugToken: 'tok' })
+  })
+
+  it('treats an empty debug token as none', () => {
+    expect(parseGatewayArgs([], envOf({ GATEHOUSE_DEBUG_TOKEN: '' })).debugToken).toBeUndefined()
+  })
+
+  it('lets flags win over the environment', () => {
+    const args = parseGatewayArgs(['--port', '7000', '--host', '::1'], envOf({ PORT: '9090', HOST: '0.0.0.0' }))
+    expect(args).toMatchObject({ port: 7000, hostname: '::1' })
+  })
+
+  it('reads every flag, in both --flag value and --flag=value forms', () => {
+    const args = parseGatewayArgs(
+      ['--policies=conf/p', '--port', '0', '--access-log=off', '--drain-deadline', '500', '--watch-interval=0'],
+      noEnv,
+    )
+    expect(args).toMatchObject({ policiesDir: 'conf/p', port: 0, accessLog: false, drainDeadlineMs: 500, watchIntervalMs: 0 })
+  })
+
+  it('keeps everything after the first "=" as the value', () => {
+    expect(parseGatewayArgs(['--policies=a=b'], noEnv).policiesDir).toBe('a=b')
+  })
+})
+
+describe('parseGatewayArgs usage errors', () => {
+  const usage = (argv: string[], env = noEnv) => {
+    try {
+      parseGatewayArgs(argv, env)
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError)
+      return (err as UsageError).message
+    }
+    throw new Error('expected a UsageError')
+  }
+
+  it('names an unknown flag and lists the known ones', () => {
+    expect(usage(['--prot', '1'])).toBe(
+      'unknown argument "--prot" (flags: --policies, --port, --host, --access-log, --drain-deadline, --watch-interval)',
+    )
+  })
+
+  it('refuses a positional argument', () => {
+    expect(usage(['policies'])).toMatch(/^unknown argument "policies"/)
+  })
+
+  it('says which flag needs a value', () => {
+    expect(usage(['--port'])).toBe('--port needs a value')
+  })
+
+  it.each(['http', '-1', '65536', '80.5', '', ' 80'])('refuses port %j', (port) => {
+    expect(usage(['--port', port])).toBe(`--port must be an integer from 0 to 65535, got "${port}"`)
+  })
+
+  it('checks a PORT from the environment the same way', () => {
+    expect(usage([], envOf({ PORT: 'eighty' }))).toMatch(/^--port must be an integer from 0 to 65535/)
+  })
+
+  it('refuses a drain deadline over an hour', () => {
+    expect(usage(['--drain-deadline=3600001'])).toBe('--drain-deadline must be an integer from 0 to 3600000, got "3600001"')
+  })
+
+  it.each(['yes', 'true', 'ON', ''])('refuses --access-log %j', (value) => {
+    expect(usage([`--access-log=${value}`])).toBe(`--access-log must be "on" or "off", got "${value}"`)
+  })
+})
