@@ -36,6 +36,13 @@ export interface Shell<V extends object> {
   addDebugView(name: string, view: () => unknown): void
 }
 
+/** Compares without an early exit, so response time does not reveal how much of a secret matched. */
+function sameSecret(given: string, expected: string): boolean {
+  let diff = given.length ^ expected.length
+  for (let i = 0; i < expected.length; i++) diff |= (given.charCodeAt(i) || 0) ^ expected.charCodeAt(i)
+  return diff === 0
+}
+
 /** Seconds; from 1 ms to 10 s, Prometheus-style. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const STATUS_CLASS = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx']
@@ -78,7 +85,7 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     const view = debugViews.get(c.req.param('view'))
     const token = options.debugToken
     if (!token || !view) throw new GatewayError('NOT_FOUND', 'not found')
-    if (c.req.header('authorization') !== `Bearer ${token}`) {
+    if (!sameSecret(c.req.header('authorization') ?? '', `Bearer ${token}`)) {
       throw new GatewayError('UNAUTHENTICATED', 'debug views need the debug token', {
         headers: { 'www-authenticate': 'Bearer realm="debug"' },
       })

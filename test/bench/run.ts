@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, release } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   cpuBusy,
   cpuDelta,
@@ -33,6 +34,7 @@ import { RATIO_TARGETS, ROOT, selectTargets, type Runtime, type Target } from '.
 const CPU_HARNESS = 0 // harness, origin, load generator
 const CPU_PROXY = 1 // proxy under test
 const ORIGIN_MARKER = 'gatehouse-bench-origin'
+const BACKGROUND_WARN = 0.15
 
 interface Config {
   durationS: number
@@ -60,6 +62,8 @@ interface TargetResult {
   /** Proxy CPU seconds / wall seconds (1.0 = one core busy). */
   cpuUtil?: number
   originCpuUtil?: number
+  /** Busy fraction of the whole VM over 0.5 s before the warm-up, while the bench is idle. */
+  backgroundBusy?: number
   /** Busy fraction of each CPU over the measured run (all processes on the VM). */
   cpuBusy?: number[]
 }
@@ -162,6 +166,11 @@ async function benchTarget(
     const notForwarding = await checkForwarding(url)
     if (notForwarding) return { ...base, status: 'failed', reason: notForwarding, output: proxy.output() }
 
+    const idleBefore = cpuTimes()
+    await sleep(500)
+    const idleBusy = cpuBusy(idleBefore, cpuTimes())
+    const backgroundBusy = idleBusy.length ? idleBusy.reduce((a, b) => a + b, 0) / idleBusy.length : undefined
+
     const loadCpu = cfg.pin ? CPU_HARNESS : undefined
     if (cfg.warmupS > 0) await runLoad({ tool: cfg.loadTool, url, connections: cfg.connections, durationS: cfg.warmupS, cpu: loadCpu })
 
@@ -185,6 +194,7 @@ async function benchTarget(
       cpuUtil: cpuS !== undefined ? cpuS / load.durationS : undefined,
       originCpuUtil: originCpuS !== undefined ? originCpuS / load.durationS : undefined,
       cpuBusy: busy.length ? busy : undefined,
+      backgroundBusy,
     }
   } catch (err) {
     return { ...base, status: 'failed', reason: String((err as Error).message ?? err), output: proxy.output() }
@@ -319,6 +329,12 @@ async function main(): Promise<void> {
           ? `${fmt(r.load.rps)} req/s, p99 ${fmt(r.load.p99Ms, 2)} ms, ${fmt(r.cpuUsPerReq, 1)} us CPU/req`
           : `${r.status}: ${r.reason?.split('\n')[0]}`,
       )
+      if ((r.backgroundBusy ?? 0) > BACKGROUND_WARN) {
+        console.log(
+          `  warning: the VM was ${((r.backgroundBusy ?? 0) * 100).toFixed(0)}% busy just before this run ` +
+            'with the bench idle: other work is running, figures will be noisy',
+        )
+      }
       if (originChild.hasExited()) throw new Error(`origin exited (${await originChild.exited}):\n${originChild.output()}`)
     }
     await stop(originChild)
