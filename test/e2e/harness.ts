@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
 import { mountDemoService } from '../../internal/demo/service.ts'
 import { runtimeCommand } from '../../internal/shell/runtime/launch.ts'
 import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
@@ -135,4 +136,29 @@ export async function startGateway(runtime: RuntimeName, policiesDir: string, ar
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
+}
+
+export interface GatewayFixture {
+  origin: Awaited<ReturnType<typeof startOrigin>>
+  dir: string
+  gw: GatewayProcess
+}
+
+/**
+ * Registers beforeAll/afterAll hooks (call it inside a describe): a demo origin, a bundle with
+ * `routes` (and `extra` sections) pointing at it, and a gateway process on `runtime`.
+ */
+export function gatewayFixture(runtime: RuntimeName, routes: string, extra = ''): GatewayFixture {
+  const fixture = {} as GatewayFixture
+  beforeAll(async () => {
+    fixture.origin = await startOrigin()
+    fixture.dir = await writeBundle(bundleFor(fixture.origin.url, routes, extra))
+    fixture.gw = await startGateway(runtime, fixture.dir)
+  })
+  afterAll(async () => {
+    await fixture.gw?.stop()
+    await fixture.origin?.drain(1000)
+    if (fixture.dir) await removeDir(fixture.dir)
+  })
+  return fixture
 }

@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RUNTIMES } from '../../internal/shell/runtime/launch.ts'
-import { bundleFor, removeDir, startGateway, startOrigin, waitFor, writeBundle } from './harness.ts'
-import type { GatewayProcess } from './harness.ts'
+import { gatewayFixture, waitFor } from './harness.ts'
 
 const ROUTES = `  - id: get-item
     match: { method: [GET, HEAD], path: "/v1/items/{id}" }
@@ -42,33 +41,20 @@ function rawExchange(url: string, bytes: string): Promise<string> {
 }
 
 describe.each(RUNTIMES)('gateway on %s', (runtime) => {
-  let origin: Awaited<ReturnType<typeof startOrigin>>
-  let dir: string
-  let gw: GatewayProcess
-
-  beforeAll(async () => {
-    origin = await startOrigin()
-    dir = await writeBundle(bundleFor(origin.url, ROUTES, POLICIES))
-    gw = await startGateway(runtime, dir)
-  })
-  afterAll(async () => {
-    await gw?.stop()
-    await origin?.drain(1000)
-    await removeDir(dir)
-  })
+  const f = gatewayFixture(runtime, ROUTES, POLICIES)
 
   it('routes by method and path template, applies the route policy, and is ready', async () => {
-    const res = await fetch(`${gw.url}/v1/items/42`)
+    const res = await fetch(`${f.gw.url}/v1/items/42`)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ id: '42', name: 'towel', price: 5 })
     expect(res.headers.get('x-served-by')).toBe('gatehouse')
-    expect((await fetch(`${gw.url}/health/ready`)).status).toBe(200)
-    expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)
+    expect((await fetch(`${f.gw.url}/health/ready`)).status).toBe(200)
+    expect((await fetch(`${f.gw.url}/health/live`)).status).toBe(200)
   })
 
   it('passes request id and trace context upstream and echoes them', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
-    const res = await fetch(`${gw.url}/demo/echo/a%20b?x=1&x=2`, {
+    const res = await fetch(`${f.gw.url}/demo/echo/a%20b?x=1&x=2`, {
       headers: { 'x-request-id': 'req-abc.123', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     })
     const seen = (await res.json()) as { path: string; headers: Record<string, string> }
@@ -82,7 +68,7 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
   })
 
   it('makes a request id and a trace when the caller sent none or an invalid one', async () => {
-    const res = await fetch(`${gw.url}/demo/echo/x`, { headers: { 'x-request-id': 'bad id with spaces', traceparent: 'junk' } })
+    const res = await fetch(`${f.gw.url}/demo/echo/x`, { headers: { 'x-request-id': 'bad id with spaces', traceparent: 'junk' } })
     const seen = (await res.json()) as { headers: Record<string, string> }
     const id = res.headers.get('x-request-id')
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
@@ -93,7 +79,7 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
   it('strips hop-by-hop headers and sets x-forwarded-*', async () => {
     // fetch cannot send Connection headers; a raw request can.
     const answer = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(`${gw.url}/demo/echo/h`, {
+      const req = httpRequest(`${f.gw.url}/demo/echo/h`, {
         headers: { connection: 'keep-alive, x-secret', 'x-secret': 'nope', 'keep-alive': 'timeout=5', 'x-kept': 'yes', te: 'trailers' },
       })
       req.on('response', (res) => {
@@ -110,21 +96,21 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
     expect(headers.te).toBeUndefined()
     expect(headers['x-forwarded-for']).toBe('127.0.0.1')
     expect(headers['x-forwarded-proto']).toBe('http')
-    expect(headers['x-forwarded-host']).toBe(new URL(gw.url).host)
+    expect(headers['x-forwarded-host']).toBe(new URL(f.gw.url).host)
   })
 
   it('answers an unknown route with 404 problem+json and a wrong method with 405 + Allow', async () => {
-    const res = await fetch(`${gw.url}/nowhere`, { headers: { 'x-request-id': 'r404' } })
+    const res = await fetch(`${f.gw.url}/nowhere`, { headers: { 'x-request-id': 'r404' } })
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(await res.json()).toMatchObject({ status: 404, code: 'NOT_FOUND', requestId: 'r404' })
-    const wrong = await fetch(`${gw.url}/v1/items/1`, { method: 'DELETE' })
+    const wrong = await fetch(`${f.gw.url}/v1/items/1`, { method: 'DELETE' })
     expect(wrong.status).toBe(405)
     expect(wrong.headers.get('allow')).toBe('GET, HEAD')
   })
 
   it('answers 503 UNAVAILABLE when the upstream refuses connections', async () => {
-    const res = await fetch(`${gw.url}/dead`)
+    const res = await fetch(`${f.gw.url}/dead`)
     expect(res.status).toBe(503)
     const problem = (await res.json()) as Record<string, unknown>
     expect(problem).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
@@ -133,23 +119,23 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
 
   it('answers 504 TIMEOUT when the upstream is slower than the route timeout', async () => {
     const started = Date.now()
-    const res = await fetch(`${gw.url}/demo/delay/3000`)
+    const res = await fetch(`${f.gw.url}/demo/delay/3000`)
     expect(res.status).toBe(504)
     expect(await res.json()).toMatchObject({ code: 'TIMEOUT' })
     expect(Date.now() - started).toBeLessThan(2500)
   })
 
   it('refuses malformed requests with 4xx and keeps serving', async () => {
-    expect((await fetch(`${gw.url}/v1/items/%zz`)).status).toBe(400)
-    expect(await rawExchange(gw.url, 'GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/)
+    expect((await fetch(`${f.gw.url}/v1/items/%zz`)).status).toBe(400)
+    expect(await rawExchange(f.gw.url, 'GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/)
     const huge = `GET /v1/items/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`
-    expect(await rawExchange(gw.url, huge)).toMatch(/^HTTP\/1\.1 4(00|31)/)
-    expect((await fetch(`${gw.url}/v1/items/1`)).status).toBe(200)
+    expect(await rawExchange(f.gw.url, huge)).toMatch(/^HTTP\/1\.1 4(00|31)/)
+    expect((await fetch(`${f.gw.url}/v1/items/1`)).status).toBe(200)
   })
 
   it('counts requests per route and status class in /metrics, with the bundle hash', async () => {
-    await fetch(`${gw.url}/v1/items/1`)
-    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    await fetch(`${f.gw.url}/v1/items/1`)
+    const text = await (await fetch(`${f.gw.url}/metrics`)).text()
     const count = Number(/^gatehouse_http_requests_total\{route="get-item",class="2xx"\} (\d+)$/m.exec(text)?.[1])
     expect(count).toBeGreaterThanOrEqual(2)
     expect(text).toMatch(/^gatehouse_http_requests_total\{route="-",class="4xx"\} \d+$/m)
@@ -159,8 +145,8 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
   })
 
   it('writes one JSON access-log line per request', async () => {
-    await fetch(`${gw.url}/v1/items/2`, { headers: { 'x-request-id': `log-${runtime}` } })
-    const line = await waitFor('the access log line', () => gw.lines.find((l) => l.requestId === `log-${runtime}`))
+    await fetch(`${f.gw.url}/v1/items/2`, { headers: { 'x-request-id': `log-${runtime}` } })
+    const line = await waitFor('the access log line', () => f.gw.lines.find((l) => l.requestId === `log-${runtime}`))
     expect(line).toMatchObject({ routeId: 'get-item', status: 200, method: 'GET', path: '/v1/items/2' })
     expect(typeof line.durationMs).toBe('number')
   })

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RUNTIMES } from '../../internal/shell/runtime/launch.ts'
-import { bundleFor, removeDir, startGateway, startOrigin, writeBundle } from './harness.ts'
-import type { GatewayProcess } from './harness.ts'
+import { gatewayFixture } from './harness.ts'
 
 const MiB = 1024 * 1024
 const UPLOAD = 1024 * MiB
@@ -30,24 +29,11 @@ function patternBody(total: number): ReadableStream<Uint8Array> {
 
 /* Count and byte sum prove the whole body arrived intact; peak RSS proves it was never held whole. */
 describe.each(RUNTIMES)('streaming through the gateway on %s', (runtime) => {
-  let origin: Awaited<ReturnType<typeof startOrigin>>
-  let dir: string
-  let gw: GatewayProcess
-
-  beforeAll(async () => {
-    origin = await startOrigin()
-    dir = await writeBundle(bundleFor(origin.url, ROUTES))
-    gw = await startGateway(runtime, dir)
-  })
-  afterAll(async () => {
-    await gw?.stop()
-    await origin?.drain(1000)
-    await removeDir(dir)
-  })
+  const f = gatewayFixture(runtime, ROUTES)
 
   it('streams a 1 GiB upload without buffering it', async () => {
-    const before = await gw.memory()
-    const res = await fetch(`${gw.url}/demo/upload`, {
+    const before = await f.gw.memory()
+    const res = await fetch(`${f.gw.url}/demo/upload`, {
       method: 'POST',
       body: patternBody(UPLOAD),
       duplex: 'half',
@@ -58,13 +44,13 @@ describe.each(RUNTIMES)('streaming through the gateway on %s', (runtime) => {
     let expected = 0
     for (let i = 0; i * MiB < UPLOAD; i++) expected += Math.min(MiB, UPLOAD - i * MiB) * (i % 251)
     expect(sum).toBe(expected)
-    const after = await gw.memory()
+    const after = await f.gw.memory()
     // Peak resident memory may grow by buffers, never by the body: well under 1 GiB.
     expect(after.peak - before.rss).toBeLessThan(200 * MiB)
   })
 
   it('streams a 256 MiB download', async () => {
-    const res = await fetch(`${gw.url}/demo/bytes/${DOWNLOAD}`)
+    const res = await fetch(`${f.gw.url}/demo/bytes/${DOWNLOAD}`)
     expect(res.status).toBe(200)
     // Bun.serve drops Content-Length on streamed bodies and sends them chunked (oven-sh/bun#10507).
     expect(res.headers.get('content-length')).toBe(runtime === 'bun' ? null : String(DOWNLOAD))

@@ -1,3 +1,4 @@
+import { withinDeadline } from './deadline.ts'
 import { createFetchHttpClient } from './fetch-http-client.ts'
 import { onFirstProcessSignal } from './process-signals.ts'
 import type { Listener, Runtime, ServeOptions } from './types.ts'
@@ -13,14 +14,7 @@ async function serve({ fetch, hostname, port }: ServeOptions): Promise<Listener>
   return {
     hostname,
     port: server.port,
-    async drain(deadlineMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(() => void server.stop(true).then(resolve), deadlineMs)
-      })
-      await Promise.race([server.stop(false), deadline])
-      clearTimeout(timer)
-    },
+    drain: (deadlineMs) => withinDeadline(server.stop(false), deadlineMs, () => server.stop(true)),
   }
 }
 

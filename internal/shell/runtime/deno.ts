@@ -1,3 +1,4 @@
+import { withinDeadline } from './deadline.ts'
 import { createFetchHttpClient } from './fetch-http-client.ts'
 import type { Listener, Runtime, ServeOptions } from './types.ts'
 
@@ -13,16 +14,9 @@ async function serve({ fetch, hostname, port }: ServeOptions): Promise<Listener>
   return {
     hostname,
     port: addr.port,
-    async drain(deadlineMs) {
-      // shutdown() stops accepting and waits for responses in flight; past the deadline we
-      // stop waiting and let the process exit close what is left.
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const deadline = new Promise<void>((done) => {
-        timer = setTimeout(done, deadlineMs)
-      })
-      await Promise.race([server.shutdown(), deadline])
-      clearTimeout(timer)
-    },
+    // shutdown() stops accepting and waits for responses in flight; past the deadline we stop
+    // waiting and let the process exit close what is left.
+    drain: (deadlineMs) => withinDeadline(server.shutdown(), deadlineMs, () => {}),
   }
 }
 
