@@ -54,6 +54,25 @@ describe('gatehouse CLI', () => {
     expect(gatehouse('gateway', '--port', 'eighty').code).toBe(2)
   })
 
+  it.each(['bun', 'deno'])('`gateway --runtime %s` runs the gateway on that runtime and passes SIGTERM on', async (runtime) => {
+    const child = spawn(process.execPath, [...CLI, 'gateway', '--runtime', runtime, '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    try {
+      const url = await waitFor('the listening line', () => /"msg":"listening","url":"(http:[^"]+)","runtime":"(\w+)"/.exec(out), 20_000)
+      expect(url[2]).toBe(runtime)
+      expect((await fetch(`${url[1]}/health/ready`)).status).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+    expect(out).toContain('"msg":"stopped"')
+  })
+
   it('`start` runs the demo topology on embedded defaults and drains on SIGTERM', async () => {
     const child = spawn(process.execPath, [...CLI, 'start', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''

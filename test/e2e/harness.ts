@@ -13,14 +13,18 @@ import { createShell } from '../../internal/shell/shell.ts'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-/** Polls `check` every 50 ms until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+/** Polls `check` every 50 ms until it returns a value other than null/undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   while (Date.now() < deadline) {
     try {
       const value = await check()
-      if (value !== undefined && value !== false) return value
+      if (value !== undefined && value !== null && value !== false) return value
     } catch (err) {
       lastError = err
     }
