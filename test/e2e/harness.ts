@@ -50,7 +50,10 @@ export async function writeBundle(files: Record<string, string>, dir?: string): 
   return target
 }
 
-/** A one-file bundle: services `origin` (and `dead`, a closed port) and the given routes YAML. */
+/**
+ * A one-file bundle: services `origin` and `dead` (a closed port), then `extra` (more indented
+ * services, then other sections), then the routes.
+ */
 export function bundleFor(originUrl: string, routes: string, extra = ''): Record<string, string> {
   return {
     'bundle.yaml': `services:

@@ -1,8 +1,14 @@
 import { request as httpRequest } from 'node:http'
-import { connect } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { connect, createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { afterAll, describe, expect, it } from 'vitest'
 import { RUNTIMES } from '../../internal/shell/runtime/launch.ts'
 import { gatewayFixture, waitFor } from './harness.ts'
+
+/** An upstream that accepts connections and resets them as soon as a request arrives. */
+const resetter = createServer((socket) => socket.once('data', () => socket.resetAndDestroy()))
+await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
+afterAll(() => new Promise<void>((resolve) => resetter.close(() => resolve())))
 
 const ROUTES = `  - id: get-item
     match: { method: [GET, HEAD], path: "/v1/items/{id}" }
@@ -18,8 +24,14 @@ const ROUTES = `  - id: get-item
   - id: dead
     match: { path: /dead }
     http: dead
+  - id: reset
+    match: { path: /reset }
+    http: resetter
 `
-const POLICIES = `policies:
+const POLICIES = `  resetter:
+    endpoints:
+      - url: http://127.0.0.1:${(resetter.address() as AddressInfo).port}
+policies:
   tag:
     type: headers
     response: { set: { x-served-by: gatehouse } }
@@ -115,6 +127,13 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
     const problem = (await res.json()) as Record<string, unknown>
     expect(problem).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
     expect(JSON.stringify(problem)).not.toMatch(/at .*\.ts|stack/)
+  })
+
+  it('answers 503 UNAVAILABLE when the upstream resets the connection', async () => {
+    const res = await fetch(`${f.gw.url}/reset`)
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
+    expect((await fetch(`${f.gw.url}/v1/items/1`)).status).toBe(200) // and keeps serving
   })
 
   it('answers 504 TIMEOUT when the upstream is slower than the route timeout', async () => {
