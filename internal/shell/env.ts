@@ -20,6 +20,8 @@ export interface ConnInfo {
   remoteAddress?: string
   /** `http` or `https` as accepted by the listener. */
   protocol?: 'http' | 'https'
+  /** Registers a listener called once if the client disconnects before its response is complete. */
+  onClientGone?: (listener: () => void) => void
 }
 
 export type ShellEnv<V extends object = object> = { Bindings: ConnInfo; Variables: ShellVariables & V }

@@ -1,7 +1,7 @@
 /**
  * The egress HTTP exchange every runtime adapter provides (Node: undici pools; Bun and Deno:
  * their own fetch). It is deliberately dumb: no header rewriting, no retries. It rejects only
- * with a GatewayError: UNAVAILABLE (refused, reset, DNS) or TIMEOUT.
+ * with a GatewayError: UNAVAILABLE (refused, reset, DNS), TIMEOUT or CANCELED.
  */
 
 export interface UpstreamRequest {
@@ -14,6 +14,8 @@ export interface UpstreamRequest {
   readonly body: ReadableStream<Uint8Array> | null
   /** Time allowed until the response headers arrive; past it the exchange rejects with TIMEOUT. */
   readonly timeoutMs: number
+  /** From the runtime's ConnInfo: when the client leaves, the exchange is abandoned (CANCELED). */
+  readonly onClientGone?: ((listener: () => void) => void) | undefined
 }
 
 export interface UpstreamResponse {

@@ -17,6 +17,10 @@ const ROUTES = `  - id: get-item
   - id: echo
     match: { path: "/demo/echo/{rest=**}" }
     http: origin
+  - id: patient
+    match: { method: GET, path: "/demo/delay/{ms}", headers: { x-patient: "*" } }
+    timeout: 20s
+    http: origin
   - id: slow
     match: { method: GET, path: "/demo/delay/{ms}" }
     timeout: 300ms
@@ -142,6 +146,19 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
     expect(res.status).toBe(504)
     expect(await res.json()).toMatchObject({ code: 'TIMEOUT' })
     expect(Date.now() - started).toBeLessThan(2500)
+  })
+
+  it('abandons the upstream request when the client goes away (499 CANCELED in the log)', async () => {
+    const id = `gone-${runtime}`
+    const started = Date.now()
+    const aborted = await fetch(`${f.gw.url}/demo/delay/5000`, {
+      headers: { 'x-request-id': id, 'x-patient': 'yes' },
+      signal: AbortSignal.timeout(300),
+    }).catch((err: Error) => err.name)
+    expect(aborted).toBe('TimeoutError')
+    const line = await waitFor('the access-log line of the abandoned request', () => f.gw.lines.find((l) => l.requestId === id), 4000)
+    expect(line).toMatchObject({ status: 499, error: 'CANCELED', routeId: 'patient' })
+    expect(Date.now() - started).toBeLessThan(4000) // not at the upstream's answer (5 s) or the route timeout (20 s)
   })
 
   it('refuses malformed requests with 4xx and keeps serving', async () => {

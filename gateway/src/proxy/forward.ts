@@ -49,7 +49,7 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
     const attempts = body === null ? endpoints.size : 1
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await http({ origin: endpoints.next(), path, method, headers, body, timeoutMs })
+        const res = await http({ origin: endpoints.next(), path, method, headers, body, timeoutMs, onClientGone: c.env?.onClientGone })
         // The client hands over a Headers object we own: edit it in place, no copy.
         return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
       } catch (err) {

@@ -9,7 +9,12 @@ async function serve({ fetch, hostname, port }: ServeOptions): Promise<Listener>
     port,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER, // bodies stream; never buffered whole
     idleTimeout: 255, // seconds, Bun's maximum: long uploads and slow upstreams must not be cut
-    fetch: (request, srv) => fetch(request, { remoteAddress: srv.requestIP(request)?.address, protocol: 'http' }),
+    fetch: (request, srv) =>
+      fetch(request, {
+        remoteAddress: srv.requestIP(request)?.address,
+        protocol: 'http',
+        onClientGone: (listener) => request.signal.addEventListener('abort', listener, { once: true }),
+      }),
   })
   return {
     hostname,

@@ -8,7 +8,11 @@ async function serve({ fetch, hostname, port }: ServeOptions): Promise<Listener>
     resolve = r
   })
   const server = Deno.serve({ hostname, port, onListen: (addr) => resolve(addr) }, (request, info) =>
-    fetch(request, { remoteAddress: info.remoteAddr.hostname, protocol: 'http' }),
+    fetch(request, {
+      remoteAddress: info.remoteAddr.hostname,
+      protocol: 'http',
+      onClientGone: (listener) => request.signal.addEventListener('abort', listener, { once: true }),
+    }),
   )
   const addr = await listening
   return {

@@ -11,6 +11,11 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
     const controller = new AbortController()
     const signal = controller.signal
     const timer = setTimeout(() => controller.abort(), req.timeoutMs)
+    let cancelled = false
+    req.onClientGone?.(() => {
+      cancelled = true
+      controller.abort()
+    })
     try {
       const res = await fetch(req.origin + req.path, {
         method: req.method,
@@ -23,6 +28,7 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
       } as RequestInit)
       return { status: res.status, headers: new Headers(res.headers), body: res.body }
     } catch (err) {
+      if (cancelled) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
       if (signal.aborted) {
         throw new GatewayError('TIMEOUT', `upstream did not answer within ${req.timeoutMs} ms`, { cause: err })
       }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { Pool } from 'undici'
@@ -35,6 +36,16 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
     req.headers.forEach((value, name) => {
       headers.push(name, value)
     })
+    // undici accepts any EventEmitter as `signal`: far cheaper per request than an AbortController.
+    let gone: EventEmitter | undefined
+    let cancelled = false
+    if (req.onClientGone) {
+      const emitter = (gone = new EventEmitter())
+      req.onClientGone(() => {
+        cancelled = true
+        emitter.emit('abort')
+      })
+    }
     let res: Dispatcher.ResponseData
     try {
       res = await poolFor(req.origin).request({
@@ -43,8 +54,10 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
         headers,
         body: req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
         headersTimeout: req.timeoutMs,
+        signal: gone ?? null,
       })
     } catch (err) {
+      if (cancelled) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
       throw toEgressError(err, req.timeoutMs)
     }
     const responseHeaders = new Headers()

@@ -10,6 +10,12 @@ async function serve({ fetch, hostname, port }: ServeOptions): Promise<Listener>
     fetch(request, {
       remoteAddress: env.incoming.socket.remoteAddress,
       protocol: 'encrypted' in env.incoming.socket ? 'https' : 'http',
+      onClientGone: (listener) => {
+        const outgoing = env.outgoing
+        outgoing.once('close', () => {
+          if (!outgoing.writableFinished) listener()
+        })
+      },
     }),
   )
   const server = createServer(
