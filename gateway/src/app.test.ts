@@ -311,7 +311,7 @@ describe('requests no route takes', () => {
     const { calls, request } = await edge({ bundle: BUNDLE })
     const res = await request('/v1/items/1', { method: 'DELETE' })
     expect(res.status).toBe(405)
-    expect(res.headers.get('allow')).toBe('GET')
+    expect(res.headers.get('allow')).toBe('GET, HEAD') // GET implies HEAD
     expect(await res.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' })
     expect(calls).toEqual([])
   })

@@ -11,7 +11,7 @@ await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
 afterAll(() => new Promise<void>((resolve) => resetter.close(() => resolve())))
 
 const ROUTES = `  - id: get-item
-    match: { method: [GET, HEAD], path: "/v1/items/{id}" }
+    match: { method: GET, path: "/v1/items/{id}" }
     policies: [tag]
     http: origin
   - id: echo
@@ -113,6 +113,13 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
     expect(headers['x-forwarded-for']).toBe('127.0.0.1')
     expect(headers['x-forwarded-proto']).toBe('http')
     expect(headers['x-forwarded-host']).toBe(new URL(f.gw.url).host)
+  })
+
+  it('answers HEAD on a GET route with the headers and no body', async () => {
+    const res = await fetch(`${f.gw.url}/v1/items/42`, { method: 'HEAD' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await res.text()).toBe('')
   })
 
   it('answers an unknown route with 404 problem+json and a wrong method with 405 + Allow', async () => {

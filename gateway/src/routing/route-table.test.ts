@@ -53,6 +53,14 @@ describe('createRouteTable', () => {
     expect(table.match(request('POST', '/v1/items/7', 'api.test'))).toEqual({ kind: 'method-not-allowed', allow: ['GET', 'HEAD'] })
   })
 
+  it('lets a GET route answer HEAD, and lists HEAD in Allow', () => {
+    const getOnly = createRouteTable([route('r', { path: '/x', methods: ['GET'] })])
+    expect(getOnly.match(request('HEAD', '/x'))).toMatchObject({ kind: 'match', value: 'r' })
+    expect(getOnly.match(request('PUT', '/x'))).toEqual({ kind: 'method-not-allowed', allow: ['GET', 'HEAD'] })
+    const postOnly = createRouteTable([route('p', { path: '/x', methods: ['POST'] })])
+    expect(postOnly.match(request('HEAD', '/x'))).toEqual({ kind: 'method-not-allowed', allow: ['POST'] })
+  })
+
   it('answers none when no path matches, and requires a header that must be present', () => {
     expect(table.match(request('GET', '/nope'))).toEqual({ kind: 'none' })
     expect(table.match(request('GET', '/flag'))).toEqual({ kind: 'none' })

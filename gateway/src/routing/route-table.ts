@@ -30,13 +30,16 @@ interface Entry<T> {
   readonly headers: readonly (readonly [string, string])[]
 }
 
-/** An immutable table; built once per bundle. Routes are tried in bundle order (first match wins). */
+/**
+ * An immutable table; built once per bundle. Routes are tried in bundle order (first match wins);
+ * a route listing GET also matches HEAD.
+ */
 export function createRouteTable<T>(routes: readonly { route: RouteSpec; value: T }[]): RouteTable<T> {
   const entries: Entry<T>[] = routes.map(({ route, value }) => ({
     route,
     value,
     template: parsePathTemplate(route.match.path),
-    methods: route.match.methods ? new Set(route.match.methods) : undefined,
+    methods: route.match.methods ? withHead(route.match.methods) : undefined,
     headers: Object.entries(route.match.headers),
   }))
   return {
@@ -58,6 +61,13 @@ export function createRouteTable<T>(routes: readonly { route: RouteSpec; value: 
       return allow ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'none' }
     },
   }
+}
+
+/** A route that serves GET also serves HEAD (RFC 9110 9.3.2: same headers, no body). */
+function withHead(methods: readonly string[]): ReadonlySet<string> {
+  const set = new Set(methods)
+  if (set.has('GET')) set.add('HEAD')
+  return set
 }
 
 function hostMatches(pattern: string | undefined, host: string | undefined): boolean {
