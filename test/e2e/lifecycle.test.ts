@@ -43,6 +43,21 @@ describe.each(RUNTIMES)('gateway lifecycle on %s', (runtime) => {
     expect(await gw.exited).toBe(0)
   })
 
+  it('exits at once (130) on a second signal during the drain', async () => {
+    const dir = await writeBundle(bundleFor(origin.url, ROUTE_ITEMS))
+    dirs.push(dir)
+    const gw = await startGateway(runtime, dir, ['--drain-deadline', '20000'])
+    const inFlight = fetch(`${gw.url}/demo/delay/10000`).catch(() => 'cut')
+    await new Promise((r) => setTimeout(r, 400))
+    const started = Date.now()
+    gw.child.kill('SIGTERM')
+    await waitFor('the drain log line', () => gw.lines.find((l) => l.msg === 'draining'))
+    gw.child.kill('SIGTERM')
+    expect(await gw.exited).toBe(130)
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(await inFlight).toBe('cut')
+  })
+
   it('hot-reloads a valid bundle and refuses a broken one, still serving the old', async () => {
     const dir = await writeBundle(bundleFor(origin.url, ROUTE_ITEMS))
     dirs.push(dir)

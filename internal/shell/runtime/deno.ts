@@ -42,7 +42,7 @@ export function createDenoRuntime(): Runtime {
       let fired = false
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         Deno.addSignalListener(signal, () => {
-          if (fired) return
+          if (fired) Deno.exit(130) // a second signal: stop waiting for the drain
           fired = true
           handler(signal)
         })

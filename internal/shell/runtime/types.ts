@@ -30,7 +30,7 @@ export interface Runtime {
   serve(options: ServeOptions): Promise<Listener>
   /** The egress HTTP client (keep-alive pools per origin). */
   readonly http: HttpExchange
-  /** Called once on the first SIGTERM or SIGINT. */
+  /** Called once on the first SIGTERM or SIGINT; a second signal exits at once (code 130). */
   onShutdownSignal(handler: (signal: string) => void): void
   /** Writes to stdout without a newline added. */
   writeStdout(chunk: string): void
