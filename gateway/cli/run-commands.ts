@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { isRuntimeName, RUNTIMES, runtimeCommand } from '../../internal/shell/runtime/launch.ts'
 import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
-import { exitOnUsageError } from '../runtime/exit-on-usage-error.ts'
+import { exitOnStartupError } from '../runtime/exit-on-startup-error.ts'
 import { startGateway } from '../runtime/start.ts'
 import type { Command } from './command.ts'
 import { startTopology } from './topology.ts'
@@ -36,7 +36,7 @@ export const gateway: Command = {
       return 2
     }
     if (runtime === 'node') {
-      await startGateway(createNodeRuntime(), rest).catch(exitOnUsageError)
+      await startGateway(createNodeRuntime(), rest).catch(exitOnStartupError)
       return new Promise<number>(() => {}) // runs until drained; the shell exits the process
     }
     const entry = fileURLToPath(new URL(`../runtime/${runtime}.ts`, import.meta.url))
@@ -49,7 +49,7 @@ export const start: Command = {
   usage: '[--port N] [--policies DIR]',
   summary: 'the whole topology on one machine on embedded defaults (gateway + demo upstream)',
   async run(args) {
-    await startTopology(args)
+    await startTopology(args).catch(exitOnStartupError)
     return new Promise<number>(() => {})
   },
 }

@@ -1,6 +1,7 @@
 import pkg from '../../package.json' with { type: 'json' }
 import { mountDemoService } from '../../internal/demo/service.ts'
 import { createBatchingSink } from '../../internal/shell/access-log.ts'
+import { listen } from '../../internal/shell/run.ts'
 import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
 import { createShell } from '../../internal/shell/shell.ts'
 import { startGateway } from '../runtime/start.ts'
@@ -18,9 +19,7 @@ export async function startTopology(args: readonly string[]): Promise<void> {
   // The gateway's access log already shows every request that reaches the demo.
   const demo = createShell({ node: 'demo', runtime, version: pkg.version, sink, accessLog: false })
   mountDemoService(demo.app)
-  const demoListener = await runtime.serve({ ...DEMO, fetch: (request, info) => demo.app.fetch(request, info) }).catch((err) => {
-    throw new Error(`cannot listen on ${DEMO.hostname}:${DEMO.port} for the demo upstream: ${(err as Error).message}`)
-  })
+  const demoListener = await listen(runtime, { ...DEMO, fetch: (request, info) => demo.app.fetch(request, info) })
   demo.lifecycle.markReady()
   const { listener } = await startGateway(runtime, args, { onStopped: () => demoListener.drain(5_000) })
   const base = `http://${listener.hostname}:${listener.port}`

@@ -1,24 +1,24 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createSettler } from './settle.ts'
 
 const POLICY_FILE = /\.ya?ml$/
 
 /**
- * Polls a directory's policy files (name, size, mtime) and calls `onChange` when they differ.
+ * Polls a directory's policy files (name, size, mtime) and calls `onChange` once they changed
+ * and settled (the same in two consecutive polls, so a save in progress is never loaded).
  * Polling, not fs.watch: it behaves the same on Node, Bun and Deno, survives editors' atomic
  * rename-on-save, and costs a few stat calls a second. Returns a function that stops it.
  */
 export function watchPolicyDir(dir: string, intervalMs: number, onChange: () => void): () => void {
   if (intervalMs <= 0) return () => {}
-  let last: string | undefined
+  const settled = createSettler()
   let busy = false
   const poll = async () => {
     if (busy) return
     busy = true
     try {
-      const signature = await snapshot(dir)
-      if (last !== undefined && signature !== last) onChange()
-      last = signature
+      if (settled(await snapshot(dir))) onChange()
     } finally {
       busy = false
     }

@@ -12,7 +12,7 @@ describe('parseGatewayArgs', () => {
       port: 8080,
       accessLog: true,
       drainDeadlineMs: 30_000,
-      watchIntervalMs: 1000,
+      watchIntervalMs: 500,
       debugToken: undefined,
     })
   })

@@ -19,7 +19,7 @@ type Flag = (typeof FLAGS)[number]
 /**
  * `--policies DIR` (default `policies`), `--port N` (default `PORT` or 8080), `--host H`
  * (default `HOST` or 127.0.0.1), `--access-log on|off`, `--drain-deadline MS` (default 30000),
- * `--watch-interval MS` (default 1000, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
+ * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
   const values = new Map<Flag, string>()
@@ -38,7 +38,7 @@ export function parseGatewayArgs(argv: readonly string[], env: (name: string) =>
     port: integer('port', values.get('port') ?? env('PORT') ?? '8080', 0, 65535),
     accessLog: onOff('access-log', values.get('access-log') ?? 'on'),
     drainDeadlineMs: integer('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
-    watchIntervalMs: integer('watch-interval', values.get('watch-interval') ?? '1000', 0, 3_600_000),
+    watchIntervalMs: integer('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
   }
 }

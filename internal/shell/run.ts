@@ -1,5 +1,5 @@
 import type { Shell } from './shell.ts'
-import type { Listener, Runtime } from './runtime/types.ts'
+import type { Listener, Runtime, ServeOptions } from './runtime/types.ts'
 
 export interface RunOptions {
   readonly hostname: string
@@ -12,12 +12,29 @@ export interface RunOptions {
   readonly onStopped?: () => Promise<void> | void
 }
 
+/** The listener could not be opened (address in use, no permission): an operator problem, not a crash. */
+export class ListenError extends Error {
+  override name = 'ListenError'
+}
+
+/** Opens the listener, turning the runtime's own failure into a ListenError that says where. */
+export async function listen(runtime: Runtime, options: ServeOptions): Promise<Listener> {
+  try {
+    return await runtime.serve(options)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    const reason =
+      code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err)
+    throw new ListenError(`cannot listen on ${options.hostname}:${options.port}: ${reason}`, { cause: err })
+  }
+}
+
 /**
  * Serves a shell-built node on a runtime until SIGTERM/SIGINT, then drains: readiness goes 503
  * at once, the listener stops accepting, requests in flight finish up to the deadline, exit 0.
  */
 export async function runNode<V extends object>(runtime: Runtime, shell: Shell<V>, options: RunOptions): Promise<Listener> {
-  const listener = await runtime.serve({
+  const listener = await listen(runtime, {
     hostname: options.hostname,
     port: options.port,
     fetch: (request, info) => shell.app.fetch(request, info),

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { removeDir, ROOT, waitFor, writeBundle } from './harness.ts'
 
@@ -71,6 +73,24 @@ describe('gatehouse CLI', () => {
     }
     expect(await exited).toBe(0)
     expect(out).toContain('"msg":"stopped"')
+  })
+
+  it.each(['node', 'bun', 'deno'])('says in one line when the port is taken (%s), exit 1', async (runtime) => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const { port } = holder.address() as AddressInfo
+    try {
+      const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [...CLI, 'gateway', '--runtime', runtime, '--port', String(port)], { cwd: ROOT })
+        let stderr = ''
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+        child.on('exit', (code) => resolve({ code, stderr }))
+      })
+      expect(run.code).toBe(1)
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^gatehouse: cannot listen on 127\\.0\\.0\\.1:${port}: `))])
+    } finally {
+      holder.close()
+    }
   })
 
   it('`start` runs the demo topology on embedded defaults and drains on SIGTERM', async () => {

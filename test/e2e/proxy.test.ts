@@ -49,7 +49,7 @@ function rawExchange(url: string, bytes: string): Promise<string> {
     let answer = ''
     socket.setEncoding('latin1')
     socket.on('data', (d: string) => (answer += d))
-    socket.on('error', reject)
+    socket.on('error', (err) => (answer ? resolve(answer) : reject(err)))
     socket.on('close', () => resolve(answer))
     socket.setTimeout(2000, () => socket.destroy())
     socket.write(bytes)
@@ -171,7 +171,9 @@ describe.each(RUNTIMES)('gateway on %s', (runtime) => {
   it('refuses malformed requests with 4xx and keeps serving', async () => {
     expect((await fetch(`${f.gw.url}/v1/items/%zz`)).status).toBe(400)
     expect(await rawExchange(f.gw.url, 'GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/)
-    const huge = `GET /v1/items/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`
+    // Just over the 32 KiB header limit, small enough to be read whole: the server then closes
+    // with FIN, not RST, and the client always sees the status line.
+    const huge = `GET /v1/items/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`
     expect(await rawExchange(f.gw.url, huge)).toMatch(/^HTTP\/1\.1 4(00|31)/)
     expect((await fetch(`${f.gw.url}/v1/items/1`)).status).toBe(200)
   })
