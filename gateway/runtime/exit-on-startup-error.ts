@@ -1,5 +1,5 @@
 import { ListenError } from '../../internal/shell/run.ts'
-import { UsageError } from '../src/options.ts'
+import { UsageError } from '../../internal/shell/flags.ts'
 
 /**
  * Operator mistakes get one line, not a stack trace: a bad flag exits 2, a listener that cannot

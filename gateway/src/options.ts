@@ -1,3 +1,7 @@
+import { integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
+
+export { UsageError }
+
 /** Command-line and environment options of a gateway process (shared by the three runtime entries). */
 export interface GatewayArgs {
   readonly policiesDir: string
@@ -9,12 +13,7 @@ export interface GatewayArgs {
   readonly debugToken: string | undefined
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
-
 const FLAGS = ['policies', 'port', 'host', 'access-log', 'drain-deadline', 'watch-interval'] as const
-type Flag = (typeof FLAGS)[number]
 
 /**
  * `--policies DIR` (default `policies`), `--port N` (default `PORT` or 8080), `--host H`
@@ -22,32 +21,18 @@ type Flag = (typeof FLAGS)[number]
  * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
-  const values = new Map<Flag, string>()
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    const [rawName, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [undefined, undefined]
-    const name = FLAGS.find((f) => f === rawName)
-    if (!name) throw new UsageError(`unknown argument "${arg}" (flags: ${FLAGS.map((f) => `--${f}`).join(', ')})`)
-    const value = inline ?? argv[++i]
-    if (value === undefined) throw new UsageError(`--${name} needs a value`)
-    values.set(name, value)
-  }
+  const values = parseFlags(argv, FLAGS)
   return {
     policiesDir: values.get('policies') ?? 'policies',
     hostname: values.get('host') ?? env('HOST') ?? '127.0.0.1',
-    port: integer('port', values.get('port') ?? env('PORT') ?? '8080', 0, 65535),
+    port: integerFlag('port', values.get('port') ?? env('PORT') ?? '8080', 0, 65535),
     accessLog: onOff('access-log', values.get('access-log') ?? 'on'),
-    drainDeadlineMs: integer('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
-    watchIntervalMs: integer('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
+    drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
+    watchIntervalMs: integerFlag('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
   }
 }
 
-function integer(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text)
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`)
-  return n
-}
 
 function onOff(flag: string, text: string): boolean {
   if (text !== 'on' && text !== 'off') throw new UsageError(`--${flag} must be "on" or "off", got "${text}"`)

@@ -1,0 +1,55 @@
+import { createBatchingSink } from '../shell/access-log.ts'
+import { runNode } from '../shell/run.ts'
+import { mountRpc } from '../shell/rpc.ts'
+import type { Listener, Runtime } from '../shell/runtime/types.ts'
+import { createShell } from '../shell/shell.ts'
+import type { Shell } from '../shell/shell.ts'
+import type { OpenedRole, Role } from './role.ts'
+
+export interface RoleNodeOptions {
+  readonly role: Role
+  readonly dataDir: string
+  readonly hostname: string
+  readonly port: number
+  readonly version: string
+  readonly drainDeadlineMs?: number
+  /** Extra listeners of this runtime (Node: native gRPC over h2c), closed after the drain. */
+  readonly extraListeners?: (opened: OpenedRole) => Promise<{ close(): Promise<void> }[]>
+}
+
+export interface RunningRoleNode {
+  readonly shell: Shell<object>
+  readonly listener: Listener
+  readonly opened: OpenedRole
+}
+
+/**
+ * An internal node: the CN shell specialised by one role's Connect services (Connect and
+ * gRPC-web on the shell's listener; native gRPC where the runtime adds an h2c listener).
+ */
+export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): Promise<RunningRoleNode> {
+  const sink = createBatchingSink(runtime.writeStdout)
+  const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
+  const opened = await options.role.open({ dataDir: options.dataDir })
+  mountRpc(shell.app, opened.routes)
+  const extra = (await options.extraListeners?.(opened)) ?? []
+  const listener = await runNode(runtime, shell, {
+    hostname: options.hostname,
+    port: options.port,
+    drainDeadlineMs: options.drainDeadlineMs,
+    onStopped: async () => {
+      await Promise.all(extra.map((l) => l.close()))
+      await opened.close()
+      sink.flush()
+    },
+  })
+  shell.lifecycle.markReady()
+  shell.log.info('listening', {
+    url: `http://${listener.hostname}:${listener.port}`,
+    role: options.role.name,
+    runtime: runtime.name,
+    data: options.dataDir,
+  })
+  sink.flush()
+  return { shell, listener, opened }
+}

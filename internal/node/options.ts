@@ -1,0 +1,34 @@
+import { integerFlag, parseFlags, UsageError } from '../shell/flags.ts'
+
+export interface RoleNodeArgs {
+  readonly role: string
+  readonly hostname: string
+  readonly port: number
+  /** Native gRPC (h2c) port, Node only; undefined = no gRPC listener. */
+  readonly grpcPort: number | undefined
+  readonly dataDir: string
+  readonly drainDeadlineMs: number
+}
+
+const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline'] as const
+
+/**
+ * `--role R` (required), `--port N` (default `PORT` or 0 = any free port), `--host H`
+ * (default 127.0.0.1), `--grpc-port N`, `--data DIR` (default `.gatehouse/<role>`),
+ * `--drain-deadline MS` (default 30000).
+ */
+export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) => string | undefined): RoleNodeArgs {
+  const values = parseFlags(argv, FLAGS)
+  const role = values.get('role')
+  if (!role) throw new UsageError('--role is required')
+  const grpc = values.get('grpc-port')
+  return {
+    role,
+    hostname: values.get('host') ?? env('HOST') ?? '127.0.0.1',
+    port: integerFlag('port', values.get('port') ?? env('PORT') ?? '0', 0, 65535),
+    grpcPort: grpc === undefined ? undefined : integerFlag('grpc-port', grpc, 0, 65535),
+    dataDir: values.get('data') ?? `.gatehouse/${role}`,
+    drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
+  }
+}
+

@@ -1,0 +1,20 @@
+import type { RpcRoutes } from '../shell/rpc.ts'
+
+/** What a role needs to open its embedded stores. */
+export interface RoleContext {
+  /** This role's own data directory (created if missing). */
+  readonly dataDir: string
+}
+
+/** A role opened on its stores: the services it serves and how to close it. */
+export interface OpenedRole {
+  readonly routes: RpcRoutes
+  close(): Promise<void>
+}
+
+/** One internal role (storage, processing, metadata): the CN shell plus the services it mounts. */
+export interface Role {
+  readonly name: string
+  readonly description: string
+  open(context: RoleContext): Promise<OpenedRole>
+}
