@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url'
 import { isRuntimeName, RUNTIMES, runtimeCommand } from '../../internal/shell/runtime/launch.ts'
 import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
 import { exitOnStartupError } from '../runtime/exit-on-startup-error.ts'
+import { startRoleNode } from '../../internal/node/runtime/start-node.ts'
 import { startGateway } from '../runtime/start.ts'
 import type { Command } from './command.ts'
-import { startTopology } from './topology.ts'
+import { startTopology } from '../../deploy/local/topology.ts'
 
 /** Splits `--runtime X` out of the arguments (default node). */
 function takeRuntime(args: readonly string[]): { runtime: string; rest: string[] } {
@@ -41,6 +42,16 @@ export const gateway: Command = {
     }
     const entry = fileURLToPath(new URL(`../runtime/${runtime}.ts`, import.meta.url))
     return runChild(runtimeCommand(runtime, entry, rest))
+  },
+}
+
+export const node: Command = {
+  name: 'node',
+  usage: '--role storage|processing|metadata [--port N] [--grpc-port N] [--data DIR] [--host H]',
+  summary: 'run one internal node (Connect + gRPC-web on --port, native gRPC on --grpc-port; Node runtime)',
+  async run(args) {
+    await startRoleNode(args).catch(exitOnStartupError)
+    return new Promise<number>(() => {})
   },
 }
 

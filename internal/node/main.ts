@@ -1,5 +1,5 @@
 import { createBatchingSink } from '../shell/access-log.ts'
-import { runNode } from '../shell/run.ts'
+import { listen, runNode } from '../shell/run.ts'
 import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
@@ -13,6 +13,11 @@ export interface RoleNodeOptions {
   readonly port: number
   readonly version: string
   readonly drainDeadlineMs?: number
+  /**
+   * true (default): the node owns the process (drains on SIGTERM/SIGINT, then exits).
+   * false: co-hosted (e.g. `gatehouse start`): whoever hosts it calls `stop()`.
+   */
+  readonly standalone?: boolean
   /** Extra listeners of this runtime (Node: native gRPC over h2c), closed after the drain. */
   readonly extraListeners?: (opened: OpenedRole) => Promise<{ close(): Promise<void> }[]>
 }
@@ -21,6 +26,8 @@ export interface RunningRoleNode {
   readonly shell: Shell<object>
   readonly listener: Listener
   readonly opened: OpenedRole
+  /** Drains the listener (up to `deadlineMs`), closes extra listeners and the role's stores. */
+  stop(deadlineMs: number): Promise<void>
 }
 
 /**
@@ -33,16 +40,16 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const opened = await options.role.open({ dataDir: options.dataDir })
   mountRpc(shell.app, opened.routes)
   const extra = (await options.extraListeners?.(opened)) ?? []
-  const listener = await runNode(runtime, shell, {
-    hostname: options.hostname,
-    port: options.port,
-    drainDeadlineMs: options.drainDeadlineMs,
-    onStopped: async () => {
-      await Promise.all(extra.map((l) => l.close()))
-      await opened.close()
-      sink.flush()
-    },
-  })
+  const release = async () => {
+    await Promise.all(extra.map((l) => l.close()))
+    await opened.close()
+    sink.flush()
+  }
+  const address = { hostname: options.hostname, port: options.port }
+  const listener =
+    options.standalone === false
+      ? await listen(runtime, { ...address, fetch: (request, info) => shell.app.fetch(request, info) })
+      : await runNode(runtime, shell, { ...address, drainDeadlineMs: options.drainDeadlineMs, onStopped: release })
   shell.lifecycle.markReady()
   shell.log.info('listening', {
     url: `http://${listener.hostname}:${listener.port}`,
@@ -51,5 +58,14 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     data: options.dataDir,
   })
   sink.flush()
-  return { shell, listener, opened }
+  return {
+    shell,
+    listener,
+    opened,
+    async stop(deadlineMs) {
+      shell.lifecycle.startDrain()
+      await listener.drain(deadlineMs)
+      await release()
+    },
+  }
 }

@@ -1,0 +1,34 @@
+import { mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import pkg from '../../../package.json' with { type: 'json' }
+import { UsageError } from '../../shell/flags.ts'
+import { listenGrpc } from '../../shell/runtime/node-grpc.ts'
+import { createNodeRuntime } from '../../shell/runtime/node.ts'
+import { runRoleNode } from '../main.ts'
+import type { RunningRoleNode } from '../main.ts'
+import { parseRoleNodeArgs } from '../options.ts'
+import { ROLES } from '../roles.ts'
+
+/** `gatehouse node --role R ...` on Node: the role on the shell's listener, plus native gRPC on `--grpc-port`. */
+export async function startRoleNode(argv: readonly string[]): Promise<RunningRoleNode> {
+  const runtime = createNodeRuntime()
+  const args = parseRoleNodeArgs(argv, runtime.env)
+  const role = ROLES.get(args.role)
+  if (!role) throw new UsageError(`--role must be one of ${[...ROLES.keys()].join(', ')}, got "${args.role}"`)
+  const dataDir = resolve(args.dataDir)
+  await mkdir(dataDir, { recursive: true })
+  return runRoleNode(runtime, {
+    role,
+    dataDir,
+    hostname: args.hostname,
+    port: args.port,
+    version: pkg.version,
+    drainDeadlineMs: args.drainDeadlineMs,
+    extraListeners: async (opened) => {
+      if (args.grpcPort === undefined) return []
+      const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)
+      runtime.writeStdout(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', node: role.name, msg: 'grpc listening', url: `http://${args.hostname}:${grpc.port}` })}\n`)
+      return [grpc]
+    },
+  })
+}
