@@ -37,7 +37,8 @@ export interface RunningRoleNode {
 export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): Promise<RunningRoleNode> {
   const sink = createBatchingSink(runtime.writeStdout)
   const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
-  const opened = await options.role.open({ dataDir: options.dataDir })
+  let address = ''
+  const opened = await options.role.open({ dataDir: options.dataDir, address: () => address })
   mountRpc(shell.app, opened.routes)
   const extra = (await options.extraListeners?.(opened)) ?? []
   const release = async () => {
@@ -45,14 +46,15 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     await opened.close()
     sink.flush()
   }
-  const address = { hostname: options.hostname, port: options.port }
+  const bind = { hostname: options.hostname, port: options.port }
   const listener =
     options.standalone === false
-      ? await listen(runtime, { ...address, fetch: (request, info) => shell.app.fetch(request, info) })
-      : await runNode(runtime, shell, { ...address, drainDeadlineMs: options.drainDeadlineMs, onStopped: release })
+      ? await listen(runtime, { ...bind, fetch: (request, info) => shell.app.fetch(request, info) })
+      : await runNode(runtime, shell, { ...bind, drainDeadlineMs: options.drainDeadlineMs, onStopped: release })
+  address = `http://${listener.hostname}:${listener.port}`
   shell.lifecycle.markReady()
   shell.log.info('listening', {
-    url: `http://${listener.hostname}:${listener.port}`,
+    url: address,
     role: options.role.name,
     runtime: runtime.name,
     data: options.dataDir,

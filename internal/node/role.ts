@@ -4,6 +4,8 @@ import type { RpcRoutes } from '../shell/rpc.ts'
 export interface RoleContext {
   /** This role's own data directory (created if missing). */
   readonly dataDir: string
+  /** This node's base URL (`http://host:port`); known once it listens, so read it lazily. */
+  address(): string
 }
 
 /** A role opened on its stores: the services it serves and how to close it. */

@@ -69,8 +69,7 @@ ${routes}`,
   }
 }
 
-export interface GatewayProcess {
-  readonly runtime: RuntimeName
+export interface NodeProcess {
   readonly url: string
   readonly pid: number
   readonly child: ChildProcess
@@ -80,17 +79,20 @@ export interface GatewayProcess {
   /** Resolves with the exit code (or signal name) once the process has exited. */
   readonly exited: Promise<number | string>
   stop(): Promise<number | string>
-  /** Peak and current resident memory of the gateway process, in bytes (from /proc). */
+  /** Peak and current resident memory of the process, in bytes (from /proc). */
   memory(): Promise<{ rss: number; peak: number }>
 }
 
-/** Starts `gatehouse gateway` on a runtime as a real process on a free port; resolves once it listens. */
-export async function startGateway(runtime: RuntimeName, policiesDir: string, args: string[] = []): Promise<GatewayProcess> {
-  const entry = join(ROOT, 'gateway', 'runtime', `${runtime}.ts`)
-  const [file, ...argv] = runtimeCommand(runtime, entry, ['--policies', policiesDir, '--port', '0', '--watch-interval', '100', ...args]) as [
-    string,
-    ...string[],
-  ]
+export interface GatewayProcess extends NodeProcess {
+  readonly runtime: RuntimeName
+}
+
+/**
+ * Spawns a node process (any of our entries), collects its JSON log lines, and resolves once it
+ * logs `{"msg":"listening"}` (its `url` becomes the process's url).
+ */
+export async function spawnNode(what: string, command: readonly string[]): Promise<NodeProcess> {
+  const [file, ...argv] = command as [string, ...string[]]
   const child = spawn(file, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: Record<string, unknown>[] = []
   const stderr: string[] = []
@@ -110,7 +112,7 @@ export async function startGateway(runtime: RuntimeName, policiesDir: string, ar
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk))
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')))
   const listening = await waitFor(
-    `${runtime} gateway to listen (stderr: ${stderr.join('').slice(-500)})`,
+    `${what} to listen (stderr: ${stderr.join('').slice(-500)})`,
     () => lines.find((l) => l.msg === 'listening'),
     20_000,
   ).catch((err) => {
@@ -119,7 +121,6 @@ export async function startGateway(runtime: RuntimeName, policiesDir: string, ar
   })
   const pid = child.pid as number
   return {
-    runtime,
     url: String(listening.url),
     pid,
     child,
@@ -139,6 +140,13 @@ export async function startGateway(runtime: RuntimeName, policiesDir: string, ar
       return { rss: kib('VmRSS'), peak: kib('VmHWM') }
     },
   }
+}
+
+/** Starts `gatehouse gateway` on a runtime as a real process on a free port; resolves once it listens. */
+export async function startGateway(runtime: RuntimeName, policiesDir: string, args: string[] = []): Promise<GatewayProcess> {
+  const entry = join(ROOT, 'gateway', 'runtime', `${runtime}.ts`)
+  const command = runtimeCommand(runtime, entry, ['--policies', policiesDir, '--port', '0', '--watch-interval', '100', ...args])
+  return { runtime, ...(await spawnNode(`${runtime} gateway`, command)) }
 }
 
 export async function removeDir(dir: string): Promise<void> {
