@@ -38,7 +38,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const sink = createBatchingSink(runtime.writeStdout)
   const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
   let address = ''
-  const opened = await options.role.open({ dataDir: options.dataDir, address: () => address })
+  const opened = await options.role.open({ dataDir: options.dataDir, address: () => address, env: runtime.env })
   mountRpc(shell.app, opened.routes)
   const extra = (await options.extraListeners?.(opened)) ?? []
   const release = async () => {

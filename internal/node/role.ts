@@ -6,6 +6,8 @@ export interface RoleContext {
   readonly dataDir: string
   /** This node's base URL (`http://host:port`); known once it listens, so read it lazily. */
   address(): string
+  /** The process environment (roles read their few settings from it). */
+  env(name: string): string | undefined
 }
 
 /** A role opened on its stores: the services it serves and how to close it. */

@@ -1,0 +1,14 @@
+import { StorageService } from '../../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
+import { createDiskBlobStore } from '../../storage/runtime/disk-blob-store.ts'
+import { createStorageService } from '../../storage/service.ts'
+import type { Role } from '../role.ts'
+
+/** Objects in buckets; embedded: files on local disk (temp file, fsync, atomic rename). */
+export const storageRole: Role = {
+  name: 'storage',
+  description: 'objects in buckets: chunked streams, byte ranges, resumable uploads, SHA-256 end to end',
+  async open({ dataDir }) {
+    const store = await createDiskBlobStore(dataDir)
+    return { routes: (router) => router.service(StorageService, createStorageService({ store })), close: async () => {} }
+  },
+}
