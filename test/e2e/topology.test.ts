@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@connectrpc/connect'
+import { createConnectTransport } from '@connectrpc/connect-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MetadataService } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
+import { DigestAlgorithm, ProcessingService, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
+import { StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
+import { removeDir, ROOT, waitFor } from './harness.ts'
+
+const MiB = 1024 * 1024
+
+describe('gatehouse start: the whole topology on embedded defaults', () => {
+  let cwd: string
+  let out = ''
+  let gateway: string
+  let stop: () => Promise<number | null>
+
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'gatehouse-start-')) // its data goes to <cwd>/.gatehouse
+    const child = spawn(process.execPath, [join(ROOT, 'gateway/cli/gatehouse.js'), 'start', '--port', '0', '--policies', join(ROOT, 'policies')], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    stop = async () => {
+      child.kill('SIGTERM')
+      return exited
+    }
+    gateway = await waitFor('the banner', () => /gateway\s+(http:\/\/\S+)/.exec(out)?.[1], 30_000)
+  })
+  afterAll(async () => {
+    await removeDir(cwd)
+  })
+
+  it('prints where everything listens', () => {
+    for (const role of ['demo upstream', 'storage', 'processing', 'metadata']) expect(out).toMatch(new RegExp(`^  ${role}\\s+http://127\\.0\\.0\\.1:\\d+`, 'm'))
+  })
+
+  it('serves the demo routes through the gateway', async () => {
+    const res = await fetch(`${gateway}/v1/items/42`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ name: 'towel' })
+    expect(res.headers.get('x-served-by')).toBe('gatehouse')
+  })
+
+  it('serves storage, processing (east-west to storage) and metadata behind the gateway', async () => {
+    const transport = createConnectTransport({ baseUrl: gateway, httpVersion: '1.1' })
+    const storage = createClient(StorageService, transport)
+    const processing = createClient(ProcessingService, transport)
+    const metadata = createClient(MetadataService, transport)
+
+    await storage.createBucket({ bucket: 'e2e' })
+    const data = new Uint8Array(3 * MiB).map((_, i) => (i * 7) % 251)
+    async function* upload() {
+      yield { content: { case: 'header' as const, value: { bucket: 'e2e', key: 'blob.bin', contentType: 'application/octet-stream' } } }
+      for (let at = 0; at < data.length; at += MiB) yield { content: { case: 'chunk' as const, value: data.subarray(at, at + MiB) } }
+    }
+    expect((await storage.putObject(upload())).object?.size).toBe(BigInt(data.length))
+
+    const submitted = await processing.submitTask({
+      input: { kind: { case: 'digestObject', value: { bucket: 'e2e', key: 'blob.bin', algorithm: DigestAlgorithm.SHA256 } } },
+    })
+    const states: TaskState[] = []
+    for await (const event of processing.watchTask({ taskId: submitted.task?.taskId ?? '' })) states.push(event.task?.state ?? TaskState.UNSPECIFIED)
+    expect(states.at(-1)).toBe(TaskState.SUCCEEDED)
+    const result = (await processing.getTask({ taskId: submitted.task?.taskId ?? '' })).task?.result?.kind
+    expect(result?.case).toBe('digestObject')
+    if (result?.case === 'digestObject') expect(Buffer.from(result.value.digest)).toEqual(createHash('sha256').update(data).digest())
+
+    await metadata.putRecord({ key: 'e2e/flag', value: new TextEncoder().encode('on') })
+    expect(new TextDecoder().decode((await metadata.getRecord({ key: 'e2e/flag' })).record?.value)).toBe('on')
+  })
+
+  it('drains every node and exits 0 on SIGTERM', async () => {
+    expect(await stop()).toBe(0)
+  })
+})
