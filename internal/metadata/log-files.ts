@@ -1,5 +1,6 @@
 import { open, rename, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fsyncDir, writeFully } from '../shell/runtime/durable-files.ts'
 import { encodeFrame } from './frame.ts'
 import { encodeRecord, encodeSnapshotHeader } from './log-codec.ts'
 import type { RecordState } from './record-state.ts'
@@ -20,19 +21,6 @@ export function numbered(names: string[], pattern: RegExp): { name: string; n: b
   return found.sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten
-}
-
 function* snapshotFrames(state: RecordState): Generator<Uint8Array> {
   const records = state.all()
   yield encodeFrame(encodeSnapshotHeader(state.revision, records.length))
@@ -49,7 +37,7 @@ export async function writeSnapshot(dir: string, state: RecordState): Promise<vo
     const flush = async (): Promise<void> => {
       const buffer = new Uint8Array(size)
       pending.reduce((at, frame) => (buffer.set(frame, at), at + frame.length), 0)
-      await writeAll(handle, buffer)
+      await writeFully(handle, buffer)
       pending = []
       size = 0
     }
@@ -64,5 +52,5 @@ export async function writeSnapshot(dir: string, state: RecordState): Promise<vo
     await handle.close()
   }
   await rename(tmp, join(dir, snapshotName(state.revision)))
-  await syncDir(dir)
+  await fsyncDir(dir)
 }

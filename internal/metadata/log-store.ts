@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path'
 import { dataLoss } from './errors.ts'
 import { encodeFrame } from './frame.ts'
 import { encodeEvent } from './log-codec.ts'
-import { numbered, SEGMENT, segmentName, SNAPSHOT, syncDir, writeAll, writeSnapshot } from './log-files.ts'
+import { fsyncDir, writeFully } from '../shell/runtime/durable-files.ts'
+import { numbered, SEGMENT, segmentName, SNAPSHOT, writeSnapshot } from './log-files.ts'
 import { recoverLog } from './log-recovery.ts'
 import type { RecordStore } from './record-store.ts'
 import { createStateStore } from './state-store.ts'
@@ -35,7 +36,7 @@ export interface LogStore extends RecordStore {
 export async function openLogStore(options: LogStoreOptions): Promise<LogStore> {
   const { dir } = options
   const compactBytes = options.compactBytes ?? 64 * 1024 * 1024
-  if (await mkdir(dir, { recursive: true })) await syncDir(dirname(dir))
+  if (await mkdir(dir, { recursive: true })) await fsyncDir(dirname(dir))
   const names = await readdir(dir)
   for (const name of names.filter((n) => n.endsWith('.tmp'))) await rm(join(dir, name))
   const snapshots = numbered(names, SNAPSHOT)
@@ -66,14 +67,14 @@ export async function openLogStore(options: LogStoreOptions): Promise<LogStore> 
   let bytes = (await handle.stat()).size
   // What a killed process wrote but never fsynced is now served: make it durable first.
   await handle.datasync()
-  await syncDir(dir)
+  await fsyncDir(dir)
 
   async function compactNow(): Promise<void> {
     const revision = state.revision
     if (revision === snapshotRevision) return
     await writeSnapshot(dir, state)
     const next = await open(join(dir, segmentName(revision + 1n)), 'a')
-    await syncDir(dir)
+    await fsyncDir(dir)
     await handle.close()
     handle = next
     bytes = 0
@@ -81,7 +82,7 @@ export async function openLogStore(options: LogStoreOptions): Promise<LogStore> 
     const leftovers = await readdir(dir)
     for (const s of numbered(leftovers, SEGMENT)) if (s.n <= revision) await rm(join(dir, s.name))
     for (const s of numbered(leftovers, SNAPSHOT)) if (s.n < revision) await rm(join(dir, s.name))
-    await syncDir(dir)
+    await fsyncDir(dir)
     state.compact(revision)
   }
 
@@ -91,7 +92,7 @@ export async function openLogStore(options: LogStoreOptions): Promise<LogStore> 
     async persist(event) {
       if (bytes >= compactBytes) await compactNow()
       const frame = encodeFrame(encodeEvent(event))
-      await writeAll(handle, frame)
+      await writeFully(handle, frame)
       await handle.datasync()
       bytes += frame.length
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type FileHandle, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { fsyncDir, writeFully } from '../../shell/runtime/durable-files.ts'
 
 /** File-system primitives of the disk store: durable atomic writes, fsync'd directories, quiet removal. */
 
@@ -10,25 +11,6 @@ export const randomName = (): string => randomBytes(12).toString('hex')
 
 /** Suffix of the temporary files of atomic writes (removed when a store opens). */
 export const TEMP_SUFFIX = '.tmp'
-
-/** fsync a directory, so that renames and creations in it survive a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
-/** Writes all of `data` at `position` (the file system may write less than asked). */
-export async function writeFully(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let done = 0
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done)
-    done += bytesWritten
-  }
-}
 
 /** Reads exactly `length` bytes at `position` into a new array; fails on a short file. */
 export async function readFully(fh: FileHandle, length: number, position: number): Promise<Uint8Array> {

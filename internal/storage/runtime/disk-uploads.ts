@@ -1,7 +1,8 @@
 import { type Hash, createHash } from 'node:crypto'
 import { mkdir, open, rm, stat } from 'node:fs/promises'
 import type { CommitOptions, CommitResult, UploadAppender, UploadRecord } from '../blob-store.ts'
-import { fsyncDir, isNotFound, list, readFully, readJson, remove, writeFileDurably, writeFully } from './disk-files.ts'
+import { fsyncDir, writeFully } from '../../shell/runtime/durable-files.ts'
+import { isNotFound, list, readFully, readJson, remove, writeFileDurably } from './disk-files.ts'
 import { uploadFromJson, uploadToJson } from './disk-layout.ts'
 import { type DiskContext, bucketLock, commitLocked } from './disk-objects.ts'
 
