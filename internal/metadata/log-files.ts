@@ -1,4 +1,4 @@
-import { open, rename, type FileHandle } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncDir, writeFully } from '../shell/runtime/durable-files.ts'
 import { encodeFrame } from './frame.ts'
