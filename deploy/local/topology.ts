@@ -39,7 +39,8 @@ export async function startTopology(args: readonly string[]): Promise<void> {
     if (!role) continue
     const dataDir = resolve('.gatehouse', name)
     await mkdir(dataDir, { recursive: true })
-    const node = await runRoleNode(runtime, { role, dataDir, ...TOPOLOGY[name], version: pkg.version, standalone: false })
+    const registryUrl = `http://${TOPOLOGY.metadata.hostname}:${TOPOLOGY.metadata.port}`
+    const node = await runRoleNode(runtime, { role, dataDir, ...TOPOLOGY[name], version: pkg.version, standalone: false, registryUrl })
     behind.push((deadlineMs) => node.stop(deadlineMs))
     lines.push(`  ${name.padEnd(14)} http://${TOPOLOGY[name].hostname}:${TOPOLOGY[name].port}   data ${join('.gatehouse', name)}`)
   }

@@ -1,9 +1,12 @@
+import { createConnectTransport } from '@connectrpc/connect-web'
 import { createBatchingSink } from '../shell/access-log.ts'
 import { listen, runNode } from '../shell/run.ts'
 import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
 import type { Shell } from '../shell/shell.ts'
+import { startRegistration } from './registration.ts'
+import type { Registration } from './registration.ts'
 import type { OpenedRole, Role } from './role.ts'
 
 export interface RoleNodeOptions {
@@ -18,6 +21,8 @@ export interface RoleNodeOptions {
    * false: co-hosted (e.g. `gatehouse start`): whoever hosts it calls `stop()`.
    */
   readonly standalone?: boolean
+  /** The metadata node hosting the service registry: register on start, leave on drain. */
+  readonly registryUrl?: string | undefined
   /** Extra listeners of this runtime (Node: native gRPC over h2c), closed after the drain. */
   readonly extraListeners?: (opened: OpenedRole) => Promise<{ close(): Promise<void> }[]>
 }
@@ -41,7 +46,12 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const opened = await options.role.open({ dataDir: options.dataDir, address: () => address, env: runtime.env })
   mountRpc(shell.app, opened.routes)
   const extra = (await options.extraListeners?.(opened)) ?? []
+  let registration: Registration | undefined
+  const leave = async () => {
+    await registration?.stop()
+  }
   const release = async () => {
+    await leave()
     await Promise.all(extra.map((l) => l.close()))
     await opened.close()
     sink.flush()
@@ -50,8 +60,17 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const listener =
     options.standalone === false
       ? await listen(runtime, { ...bind, fetch: (request, info) => shell.app.fetch(request, info) })
-      : await runNode(runtime, shell, { ...bind, drainDeadlineMs: options.drainDeadlineMs, onStopped: release })
+      : await runNode(runtime, shell, { ...bind, drainDeadlineMs: options.drainDeadlineMs, onDrain: leave, onStopped: release })
   address = `http://${listener.hostname}:${listener.port}`
+  if (options.registryUrl) {
+    registration = startRegistration({
+      transport: createConnectTransport({ baseUrl: options.registryUrl }),
+      nodeId: `${options.role.name}-${listener.hostname}-${listener.port}`.replace(/[^A-Za-z0-9._:-]/g, '_'),
+      role: options.role.registryRole,
+      address,
+      log: shell.log,
+    })
+  }
   shell.lifecycle.markReady()
   shell.log.info('listening', {
     url: address,
@@ -66,6 +85,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     opened,
     async stop(deadlineMs) {
       shell.lifecycle.startDrain()
+      await leave()
       await listener.drain(deadlineMs)
       await release()
     },

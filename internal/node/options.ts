@@ -8,14 +8,17 @@ export interface RoleNodeArgs {
   readonly grpcPort: number | undefined
   readonly dataDir: string
   readonly drainDeadlineMs: number
+  /** The metadata node's URL, to join its service registry; undefined = stay out of it. */
+  readonly registryUrl: string | undefined
 }
 
-const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline'] as const
+const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry'] as const
 
 /**
  * `--role R` (required), `--port N` (default `PORT` or 0 = any free port), `--host H`
  * (default 127.0.0.1), `--grpc-port N`, `--data DIR` (default `.gatehouse/<role>`),
- * `--drain-deadline MS` (default 30000).
+ * `--drain-deadline MS` (default 30000), `--registry URL` (default `GATEHOUSE_REGISTRY_URL`; a
+ * metadata node whose registry this node joins).
  */
 export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) => string | undefined): RoleNodeArgs {
   const values = parseFlags(argv, FLAGS)
@@ -29,6 +32,7 @@ export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) =
     grpcPort: grpc === undefined ? undefined : integerFlag('grpc-port', grpc, 0, 65535),
     dataDir: values.get('data') ?? `.gatehouse/${role}`,
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
+    registryUrl: values.get('registry') ?? env('GATEHOUSE_REGISTRY_URL'),
   }
 }
 

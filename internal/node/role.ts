@@ -1,3 +1,4 @@
+import type { NodeRole } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import type { RpcRoutes } from '../shell/rpc.ts'
 
 /** What a role needs to open its embedded stores. */
@@ -19,6 +20,8 @@ export interface OpenedRole {
 /** One internal role (storage, processing, metadata): the CN shell plus the services it mounts. */
 export interface Role {
   readonly name: string
+  /** How the role appears in the service registry. */
+  readonly registryRole: NodeRole
   readonly description: string
   open(context: RoleContext): Promise<OpenedRole>
 }

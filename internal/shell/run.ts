@@ -8,6 +8,8 @@ export interface RunOptions {
   readonly drainDeadlineMs?: number
   /** Called after the listener is up; the node marks itself ready when its own checks pass. */
   readonly onListening?: (listener: Listener) => void
+  /** Called when the drain starts (e.g. leave a service registry so callers stop picking this node). */
+  readonly onDrain?: () => Promise<void> | void
   /** Called once drain has finished, before exit (flush logs, close pools). */
   readonly onStopped?: () => Promise<void> | void
 }
@@ -44,6 +46,7 @@ export async function runNode<V extends object>(runtime: Runtime, shell: Shell<V
     shell.lifecycle.startDrain()
     shell.log.info('draining', { signal, inFlight: shell.lifecycle.inFlight, deadlineMs: deadline })
     const started = Date.now()
+    await options.onDrain?.()
     await listener.drain(deadline)
     shell.log.info('stopped', { drainedMs: Date.now() - started })
     await options.onStopped?.()

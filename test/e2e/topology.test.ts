@@ -7,6 +7,7 @@ import { createClient } from '@connectrpc/connect'
 import { createConnectTransport } from '@connectrpc/connect-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MetadataService } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
+import { NodeRole, RegistryService } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import { DigestAlgorithm, ProcessingService, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
 import { StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 import { removeDir, ROOT, waitFor } from './harness.ts'
@@ -74,6 +75,21 @@ describe('gatehouse start: the whole topology on embedded defaults', () => {
 
     await metadata.putRecord({ key: 'e2e/flag', value: new TextEncoder().encode('on') })
     expect(new TextDecoder().decode((await metadata.getRecord({ key: 'e2e/flag' })).record?.value)).toBe('on')
+  })
+
+  it('has every internal node in the service registry, with its role and address', async () => {
+    const registry = createClient(RegistryService, createConnectTransport({ baseUrl: gateway, httpVersion: '1.1' }))
+    const nodes = await waitFor('three registered nodes', async () => {
+      const listed = (await registry.listNodes({})).nodes
+      return listed.length === 3 ? listed : undefined
+    })
+    expect(nodes.map((n) => [n.role, n.address]).sort()).toEqual(
+      [
+        [NodeRole.STORAGE, 'http://127.0.0.1:7101'],
+        [NodeRole.PROCESSING, 'http://127.0.0.1:7102'],
+        [NodeRole.METADATA, 'http://127.0.0.1:7103'],
+      ].sort(),
+    )
   })
 
   it('drains every node and exits 0 on SIGTERM', async () => {

@@ -3,6 +3,7 @@ import { createConnectTransport } from '@connectrpc/connect-node'
 import { StorageService } from '../../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 import { processingRoutes } from '../../processing/routes.ts'
 import { createProcessingService } from '../../processing/service.ts'
+import { NodeRole } from '../../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import type { Role } from '../role.ts'
 
 /**
@@ -14,6 +15,7 @@ const DEFAULT_STORAGE_URL = 'http://127.0.0.1:7101'
 /** Tasks (digest, compress) on a bounded worker pool, reading and writing through storage. */
 export const processingRole: Role = {
   name: 'processing',
+  registryRole: NodeRole.PROCESSING,
   description: 'tasks with a bounded queue (OVERLOADED when full), streamed progress, cancel',
   async open({ env }) {
     const baseUrl = env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL

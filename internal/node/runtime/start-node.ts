@@ -24,6 +24,7 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
     port: args.port,
     version: pkg.version,
     drainDeadlineMs: args.drainDeadlineMs,
+    registryUrl: args.registryUrl,
     extraListeners: async (opened) => {
       if (args.grpcPort === undefined) return []
       const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)
