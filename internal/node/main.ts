@@ -1,6 +1,7 @@
 import { createConnectTransport } from '@connectrpc/connect-web'
 import { createBatchingSink } from '../shell/access-log.ts'
 import { listen, runNode } from '../shell/run.ts'
+import { withStandardGrpc } from '../shell/grpc-standard/routes.ts'
 import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
@@ -43,7 +44,12 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const sink = createBatchingSink(runtime.writeStdout)
   const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
   let address = ''
-  const opened = await options.role.open({ dataDir: options.dataDir, address: () => address, env: runtime.env })
+  const roleOpened = await options.role.open({ dataDir: options.dataDir, address: () => address, env: runtime.env })
+  // Like any gRPC server: grpc.health.v1 (backed by readiness) and server reflection beside the role's services.
+  const opened: OpenedRole = {
+    routes: withStandardGrpc(roleOpened.routes, () => shell.lifecycle.readiness().ready),
+    close: () => roleOpened.close(),
+  }
   mountRpc(shell.app, opened.routes)
   const extra = (await options.extraListeners?.(opened)) ?? []
   let registration: Registration | undefined

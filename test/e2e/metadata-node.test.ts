@@ -13,6 +13,8 @@ import {
   MetadataService,
 } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
 import type { GetRecordResponse } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
+import { Health, HealthCheckResponse_ServingStatus } from '../../proto/gen/grpc/health/v1/health_pb.ts'
+import { ServerReflection } from '../../proto/gen/grpc/reflection/v1/reflection_pb.ts'
 import { removeDir, ROOT, spawnNode, startGateway, waitFor, writeBundle } from './harness.ts'
 import type { NodeProcess } from './harness.ts'
 
@@ -78,6 +80,22 @@ describe('a metadata node (gatehouse node --role metadata)', () => {
     expect((await grpcNative.getRecord({ key: 'cfg/a' })).record?.version).toBe(1n)
     const viaGrpcJs = await grpcJsGetRecord(new URL(grpcUrl).host, 'cfg/a')
     expect(new TextDecoder().decode(viaGrpcJs.record?.value)).toBe('one')
+  })
+
+  it('answers grpc.health.v1 and server reflection on the gRPC port, like any gRPC server', async () => {
+    const grpcTransport = createGrpcTransport({ baseUrl: grpcUrl })
+    const health = createClient(Health, grpcTransport)
+    expect((await health.check({ service: '' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING)
+    expect((await health.check({ service: MetadataService.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING)
+    const reflection = createClient(ServerReflection, grpcTransport)
+    async function* ask() {
+      yield { messageRequest: { case: 'listServices' as const, value: '' } }
+    }
+    const services: string[] = []
+    for await (const answer of reflection.serverReflectionInfo(ask())) {
+      if (answer.messageResponse.case === 'listServicesResponse') services.push(...answer.messageResponse.value.service.map((s) => s.name))
+    }
+    expect(services).toEqual(expect.arrayContaining(['gatehouse.metadata.v1.MetadataService', 'gatehouse.metadata.v1.RegistryService', 'grpc.health.v1.Health']))
   })
 
   it('refuses a stale compare-and-set with a precise code, and bad input with invalid_argument', async () => {
