@@ -3,12 +3,15 @@ import { createConnectTransport } from '@connectrpc/connect-node'
 import { StorageService } from '../../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 import { processingRoutes } from '../../processing/routes.ts'
 import { createProcessingService } from '../../processing/service.ts'
+import { createEgressTransport } from '../../shell/egress/client.ts'
+import { createStaticEndpoints } from '../../shell/egress/discovery.ts'
 import { NodeRole } from '../../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import type { Role } from '../role.ts'
 
 /**
- * Where the processing node finds storage until discovery through the registry lands (with the
- * egress client): `GATEHOUSE_STORAGE_URL`, default the storage node of `gatehouse start`.
+ * Where the processing node finds storage until discovery through the registry lands:
+ * `GATEHOUSE_STORAGE_URL` (comma-separated for several nodes), default the storage node of
+ * `gatehouse start`.
  */
 const DEFAULT_STORAGE_URL = 'http://127.0.0.1:7101'
 
@@ -18,9 +21,22 @@ export const processingRole: Role = {
   registryRole: NodeRole.PROCESSING,
   description: 'tasks with a bounded queue (OVERLOADED when full), streamed progress, cancel',
   async open({ env }) {
-    const baseUrl = env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL
-    const storage = createClient(StorageService, createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true }))
-    const service = createProcessingService({ storage })
-    return { routes: processingRoutes(service), close: () => service.close() }
+    const urls = (env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL).split(',').map((u) => u.trim())
+    // The egress client: balancing, breaker, retries of idempotent calls, deadlines, NOT_LEADER.
+    // connect-node underneath: client streams (PutObject, WriteUpload) need it over HTTP/1.1.
+    const transport = createEgressTransport({
+      name: 'storage',
+      endpoints: createStaticEndpoints(urls),
+      transportFor: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true }),
+      zone: env('GATEHOUSE_ZONE'),
+    })
+    const service = createProcessingService({ storage: createClient(StorageService, transport) })
+    return {
+      routes: processingRoutes(service),
+      close: async () => {
+        await service.close()
+        await transport.close()
+      },
+    }
   },
 }
