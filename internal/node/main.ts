@@ -44,7 +44,12 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const sink = createBatchingSink(runtime.writeStdout)
   const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
   let address = ''
-  const roleOpened = await options.role.open({ dataDir: options.dataDir, address: () => address, env: runtime.env })
+  const roleOpened = await options.role.open({
+    dataDir: options.dataDir,
+    address: () => address,
+    env: runtime.env,
+    registryUrl: options.registryUrl,
+  })
   // Like any gRPC server: grpc.health.v1 (backed by readiness) and server reflection beside the role's services.
   const opened: OpenedRole = {
     routes: withStandardGrpc(roleOpened.routes, () => shell.lifecycle.readiness().ready),

@@ -7,6 +7,8 @@ export interface RoleContext {
   readonly dataDir: string
   /** This node's base URL (`http://host:port`); known once it listens, so read it lazily. */
   address(): string
+  /** The metadata node whose registry this node joined, if any (roles discover peers through it). */
+  readonly registryUrl: string | undefined
   /** The process environment (roles read their few settings from it). */
   env(name: string): string | undefined
 }

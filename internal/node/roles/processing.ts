@@ -5,13 +5,14 @@ import { processingRoutes } from '../../processing/routes.ts'
 import { createProcessingService } from '../../processing/service.ts'
 import { createEgressTransport } from '../../shell/egress/client.ts'
 import { createStaticEndpoints } from '../../shell/egress/discovery.ts'
-import { NodeRole } from '../../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
+import { NodeRole, RegistryService } from '../../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
+import { createRegistryEndpoints } from '../../shell/egress/registry-endpoints.ts'
 import type { Role } from '../role.ts'
 
 /**
- * Where the processing node finds storage until discovery through the registry lands:
- * `GATEHOUSE_STORAGE_URL` (comma-separated for several nodes), default the storage node of
- * `gatehouse start`.
+ * Where the processing node finds storage: the storage nodes in the registry when it joined one,
+ * and `GATEHOUSE_STORAGE_URL` (comma-separated for several nodes; default the storage node of
+ * `gatehouse start`) when it did not, or while the registry knows no storage node.
  */
 const DEFAULT_STORAGE_URL = 'http://127.0.0.1:7101'
 
@@ -20,13 +21,20 @@ export const processingRole: Role = {
   name: 'processing',
   registryRole: NodeRole.PROCESSING,
   description: 'tasks with a bounded queue (OVERLOADED when full), streamed progress, cancel',
-  async open({ env }) {
+  async open({ env, registryUrl }) {
     const urls = (env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL).split(',').map((u) => u.trim())
+    const discovery = registryUrl
+      ? createRegistryEndpoints({
+          registry: createClient(RegistryService, createConnectTransport({ baseUrl: registryUrl, httpVersion: '1.1' })),
+          role: NodeRole.STORAGE,
+          initial: urls,
+        })
+      : undefined
     // The egress client: balancing, breaker, retries of idempotent calls, deadlines, NOT_LEADER.
     // connect-node underneath: client streams (PutObject, WriteUpload) need it over HTTP/1.1.
     const transport = createEgressTransport({
       name: 'storage',
-      endpoints: createStaticEndpoints(urls),
+      endpoints: discovery ?? createStaticEndpoints(urls),
       transportFor: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true }),
       zone: env('GATEHOUSE_ZONE'),
     })
@@ -36,6 +44,7 @@ export const processingRole: Role = {
       close: async () => {
         await service.close()
         await transport.close()
+        discovery?.close()
       },
     }
   },
