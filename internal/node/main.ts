@@ -6,7 +6,7 @@ import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
 import type { Shell } from '../shell/shell.ts'
-import { startRegistration } from './registration.ts'
+import { parseLabels, startRegistration } from './registration.ts'
 import type { Registration } from './registration.ts'
 import type { OpenedRole, Role } from './role.ts'
 
@@ -79,6 +79,8 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
       nodeId: `${options.role.name}-${listener.hostname}-${listener.port}`.replace(/[^A-Za-z0-9._:-]/g, '_'),
       role: options.role.registryRole,
       address,
+      zone: runtime.env('GATEHOUSE_ZONE'),
+      labels: parseLabels(runtime.env('GATEHOUSE_LABELS')),
       log: shell.log,
     })
   }

@@ -73,3 +73,13 @@ export function startRegistration(options: RegistrationOptions): Registration {
     },
   }
 }
+
+/** `k=v,k2=v2` (GATEHOUSE_LABELS) as a record; entries without `=` are ignored. */
+export function parseLabels(text: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const pair of (text ?? '').split(',')) {
+    const at = pair.indexOf('=')
+    if (at > 0) labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim()
+  }
+  return labels
+}
