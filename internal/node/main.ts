@@ -22,6 +22,8 @@ export interface RoleNodeOptions {
    * false: co-hosted (e.g. `gatehouse start`): whoever hosts it calls `stop()`.
    */
   readonly standalone?: boolean
+  /** The URL peers reach this node at; default `http://<hostname>:<port>` as listened on. */
+  readonly advertiseUrl?: string | undefined
   /** The metadata node hosting the service registry: register on start, leave on drain. */
   readonly registryUrl?: string | undefined
   /** Extra listeners of this runtime (Node: native gRPC over h2c), closed after the drain. */
@@ -72,7 +74,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     options.standalone === false
       ? await listen(runtime, { ...bind, fetch: (request, info) => shell.app.fetch(request, info) })
       : await runNode(runtime, shell, { ...bind, drainDeadlineMs: options.drainDeadlineMs, onDrain: leave, onStopped: release })
-  address = `http://${listener.hostname}:${listener.port}`
+  address = options.advertiseUrl ?? `http://${listener.hostname}:${listener.port}`
   if (options.registryUrl) {
     registration = startRegistration({
       transport: createConnectTransport({ baseUrl: options.registryUrl }),

@@ -10,15 +10,18 @@ export interface RoleNodeArgs {
   readonly drainDeadlineMs: number
   /** The metadata node's URL, to join its service registry; undefined = stay out of it. */
   readonly registryUrl: string | undefined
+  /** The URL peers use to reach this node (registry, NOT_LEADER); default `http://host:port`. */
+  readonly advertiseUrl: string | undefined
 }
 
-const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry'] as const
+const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry', 'advertise'] as const
 
 /**
  * `--role R` (required), `--port N` (default `PORT` or 0 = any free port), `--host H`
  * (default 127.0.0.1), `--grpc-port N`, `--data DIR` (default `.gatehouse/<role>`),
  * `--drain-deadline MS` (default 30000), `--registry URL` (default `GATEHOUSE_REGISTRY_URL`; a
- * metadata node whose registry this node joins).
+ * metadata node whose registry this node joins), `--advertise URL` (default
+ * `GATEHOUSE_ADVERTISE_URL`, else the listening address: set it when listening on 0.0.0.0).
  */
 export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) => string | undefined): RoleNodeArgs {
   const values = parseFlags(argv, FLAGS)
@@ -33,6 +36,7 @@ export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) =
     dataDir: values.get('data') ?? `.gatehouse/${role}`,
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
     registryUrl: values.get('registry') ?? env('GATEHOUSE_REGISTRY_URL'),
+    advertiseUrl: values.get('advertise') ?? env('GATEHOUSE_ADVERTISE_URL'),
   }
 }
 

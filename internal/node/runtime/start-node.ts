@@ -25,6 +25,7 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
     version: pkg.version,
     drainDeadlineMs: args.drainDeadlineMs,
     registryUrl: args.registryUrl,
+    advertiseUrl: args.advertiseUrl,
     extraListeners: async (opened) => {
       if (args.grpcPort === undefined) return []
       const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)
