@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { ShellEnv } from '../../internal/shell/env.ts'
+import type { Principal } from './principal.ts'
 
 /** What the gateway adds to the shell's per-request variables. */
 export interface GatewayVariables {
@@ -11,6 +12,8 @@ export interface GatewayVariables {
    * (incoming headers are immutable on Deno).
    */
   upstreamHeaders: Headers
+  /** Who the request acts for, set by an authentication policy; undefined until one has run. */
+  principal: Principal | undefined
 }
 
 export type GatewayEnv = ShellEnv<GatewayVariables>
