@@ -1,0 +1,224 @@
+import { Hono } from 'hono'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { renderProblem } from '../../../../internal/shell/errors.ts'
+import type { GatewayEnv } from '../../env.ts'
+import type { Principal } from '../../principal.ts'
+import { rateLimit } from './index.ts'
+
+/** Per-request facts the stand-in shell sets before the policy (from request headers, for the tests). */
+interface Facts {
+  ip?: string
+  principal?: Partial<Principal>
+  route?: string
+}
+
+/** One rate-limit instance behind a tiny shell that sets remoteAddress/principal/routeId, before a 200 upstream. */
+function policyApp(options: Record<string, unknown>) {
+  const app = new Hono<GatewayEnv>()
+  app.onError((err) => renderProblem(err, undefined))
+  app.use('*', async (c, next) => {
+    const facts = JSON.parse(c.req.header('x-test-facts') ?? '{}') as Facts
+    c.set('remoteAddress', facts.ip ?? '192.0.2.1')
+    c.set('routeId', facts.route ?? 'objects')
+    if (facts.principal) c.set('principal', { subject: 'anon', scopes: [], roles: [], claims: {}, ...facts.principal })
+    c.set('upstreamHeaders', new Headers())
+    await next()
+  })
+  app.use('*', rateLimit.create(rateLimit.options.parse(options), { name: 'rl' }))
+  app.all('*', () => new Response('ok', { headers: { 'x-upstream': '1' } }))
+  return app
+}
+
+const as = (facts: Facts, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string> | undefined), 'x-test-facts': JSON.stringify(facts) },
+})
+const statuses = async (app: Hono<GatewayEnv>, n: number, init: RequestInit = {}) => {
+  const out: number[] = []
+  for (let i = 0; i < n; i++) out.push((await app.request('/', init)).status)
+  return out
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('rate-limit: allowing and refusing', () => {
+  it('lets N requests through with rate-limit headers, then answers 429 problem+json with Retry-After', async () => {
+    const app = policyApp({ limit: { requests: 3, per: '1m' }, key: 'ip' })
+    for (const remaining of ['2', '1', '0']) {
+      const res = await app.request('/')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-upstream')).toBe('1')
+      expect(res.headers.get('ratelimit-policy')).toBe('3;w=60')
+      expect(res.headers.get('ratelimit-limit')).toBe('3')
+      expect(res.headers.get('ratelimit-remaining')).toBe(remaining)
+      expect(Number(res.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(59)
+      expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^limit=3, remaining=${remaining}, reset=(59|60)$`))
+      expect(res.headers.has('retry-after')).toBe(false)
+    }
+    const res = await app.request('/')
+    expect(res.status).toBe(429)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(59)
+    expect(res.headers.get('ratelimit-policy')).toBe('3;w=60')
+    expect(res.headers.get('ratelimit')).toMatch(/^limit=3, remaining=0, reset=(59|60)$/)
+    expect(res.headers.get('ratelimit-remaining')).toBe('0')
+    expect(res.headers.get('x-upstream')).toBeNull()
+    expect(await res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'Rate limited' })
+  })
+
+  it('puts the headers on error responses from further down the chain too', async () => {
+    const app = new Hono<GatewayEnv>()
+    app.onError((err) => renderProblem(err, undefined))
+    app.use('*', async (c, next) => {
+      c.set('remoteAddress', '192.0.2.1')
+      await next()
+    })
+    app.use('*', rateLimit.create(rateLimit.options.parse({ limit: { requests: 5, per: '1m' }, key: 'ip' }), { name: 'rl' }))
+    app.get('*', () => {
+      throw new Error('boom')
+    })
+    const res = await app.request('/')
+    expect(res.status).toBe(500)
+    expect(res.headers.get('ratelimit-remaining')).toBe('4')
+  })
+
+  it('starts counting again when the window resets', async () => {
+    const app = policyApp({ limit: { requests: 2, per: '300ms' }, key: 'ip' })
+    expect(await statuses(app, 3)).toEqual([200, 200, 429])
+    await sleep(350)
+    expect(await statuses(app, 3)).toEqual([200, 200, 429])
+    const res = await app.request('/')
+    expect(res.headers.get('ratelimit-policy')).toBe('2;w=1') // sub-second windows round up to 1s
+    expect(res.headers.get('retry-after')).toBe('1')
+  })
+})
+
+describe('rate-limit: keys', () => {
+  it('keeps a bucket per client ip', async () => {
+    const app = policyApp({ limit: { requests: 2, per: '1m' }, key: 'ip' })
+    expect(await statuses(app, 3, as({ ip: '198.51.100.1' }))).toEqual([200, 200, 429])
+    expect(await statuses(app, 3, as({ ip: '198.51.100.2' }))).toEqual([200, 200, 429])
+  })
+
+  it('keeps a bucket per subject, whatever the address', async () => {
+    const app = policyApp({ limit: { requests: 2, per: '1m' }, key: 'subject' })
+    expect(await statuses(app, 1, as({ ip: '198.51.100.1', principal: { subject: 'alice' } }))).toEqual([200])
+    expect(await statuses(app, 2, as({ ip: '198.51.100.2', principal: { subject: 'alice' } }))).toEqual([200, 429])
+    expect(await statuses(app, 2, as({ ip: '198.51.100.2', principal: { subject: 'bob' } }))).toEqual([200, 200])
+  })
+
+  it('keeps a bucket per tenant, shared by its subjects', async () => {
+    const app = policyApp({ limit: { requests: 2, per: '1m' }, key: ['tenant'] })
+    expect(await statuses(app, 1, as({ principal: { subject: 'a', tenant: 'acme' } }))).toEqual([200])
+    expect(await statuses(app, 2, as({ principal: { subject: 'b', tenant: 'acme' } }))).toEqual([200, 429])
+    expect(await statuses(app, 2, as({ principal: { subject: 'c', tenant: 'globex' } }))).toEqual([200, 200])
+  })
+
+  it('combines parts: one bucket per route and subject', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: ['route', 'subject'] })
+    expect(await statuses(app, 2, as({ route: 'a', principal: { subject: 'alice' } }))).toEqual([200, 429])
+    expect(await statuses(app, 2, as({ route: 'b', principal: { subject: 'alice' } }))).toEqual([200, 429])
+    expect(await statuses(app, 2, as({ route: 'a', principal: { subject: 'bob' } }))).toEqual([200, 429])
+  })
+
+  it('keys by a header, case-insensitively', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: 'header:X-Api-Key' })
+    expect(await statuses(app, 2, { headers: { 'x-api-key': 'k1' } })).toEqual([200, 429])
+    expect(await statuses(app, 1, { headers: { 'x-api-key': 'k2' } })).toEqual([200])
+  })
+
+  it('falls back to the client ip when the principal or header is absent (no global bucket)', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: ['subject', 'header:x-api-key'] })
+    expect(await statuses(app, 2, as({ ip: '198.51.100.1' }))).toEqual([200, 429])
+    expect(await statuses(app, 2, as({ ip: '198.51.100.2' }))).toEqual([200, 429])
+    // A subject's bucket is not an address's bucket.
+    expect(await statuses(app, 1, as({ ip: '198.51.100.1', principal: { subject: 'alice' } }))).toEqual([200])
+  })
+
+  it('uses the peer address and ignores x-forwarded-for when no proxy is trusted', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: 'ip' })
+    expect(await statuses(app, 1, as({ ip: '10.0.0.1' }, { headers: { 'x-forwarded-for': '203.0.113.1' } }))).toEqual([200])
+    expect(await statuses(app, 1, as({ ip: '10.0.0.1' }, { headers: { 'x-forwarded-for': '203.0.113.2' } }))).toEqual([429])
+  })
+
+  it('trusts only the configured number of x-forwarded-for hops', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: 'ip', trustedProxies: 2 })
+    const via = (xff: string) => as({ ip: '10.0.0.1' }, { headers: { 'x-forwarded-for': xff } })
+    // client 203.0.113.1 behind two trusted proxies (the inner one, 10.0.0.9, appended the outer's view)
+    expect(await statuses(app, 1, via('203.0.113.1, 10.0.0.9'))).toEqual([200])
+    // the same client prepending spoofed hops lands in the same bucket
+    expect(await statuses(app, 1, via('1.1.1.1, 2.2.2.2, 203.0.113.1, 10.0.0.9'))).toEqual([429])
+    expect(await statuses(app, 1, via('203.0.113.2, 10.0.0.9'))).toEqual([200])
+    // fewer hops than trusted: the leftmost one; no header at all: the peer address
+    expect(await statuses(app, 1, via('203.0.113.3'))).toEqual([200])
+    expect(await statuses(app, 2, as({ ip: '10.0.0.1' }))).toEqual([200, 429])
+  })
+})
+
+describe('rate-limit: tiers, cost and burst', () => {
+  const tiered = {
+    limit: { requests: 1, per: '1m' },
+    key: 'subject',
+    tiers: { claim: 'plan', limits: { free: { requests: 2, per: '1m' }, pro: { requests: 4, per: '1m' } } },
+  }
+
+  it('chooses the limit by a claim of the principal, falling back to limit', async () => {
+    const app = policyApp(tiered)
+    const user = (subject: string, claims: Record<string, unknown>) => as({ principal: { subject, claims } })
+    expect(await statuses(app, 3, user('f', { plan: 'free' }))).toEqual([200, 200, 429])
+    expect(await statuses(app, 5, user('p', { plan: 'pro' }))).toEqual([200, 200, 200, 200, 429])
+    expect(await statuses(app, 2, user('x', { plan: 'enterprise' }))).toEqual([200, 429])
+    expect(await statuses(app, 2, user('n', {}))).toEqual([200, 429])
+    const res = await app.request('/', user('p2', { plan: 'pro' }))
+    expect(res.headers.get('ratelimit-policy')).toBe('4;w=60')
+  })
+
+  it('reads a tier claim by dotted path', async () => {
+    const app = policyApp({ ...tiered, tiers: { ...tiered.tiers, claim: 'billing.plan' } })
+    expect(await statuses(app, 5, as({ principal: { subject: 'p', claims: { billing: { plan: 'pro' } } } }))).toEqual([200, 200, 200, 200, 429])
+  })
+
+  it('charges the configured cost per method', async () => {
+    const app = policyApp({ limit: { requests: 10, per: '1m' }, key: 'ip', cost: { methods: { post: 4, OPTIONS: 0 } } })
+    const post = await app.request('/', { method: 'POST' })
+    expect(post.headers.get('ratelimit-remaining')).toBe('6')
+    expect((await app.request('/', { method: 'OPTIONS' })).headers.get('ratelimit-remaining')).toBe('6')
+    expect((await app.request('/')).headers.get('ratelimit-remaining')).toBe('5')
+    expect((await app.request('/', { method: 'POST' })).status).toBe(200) // 9 used
+    expect((await app.request('/', { method: 'POST' })).status).toBe(429) // would be 13
+  })
+
+  it('allows a burst above the sustained limit, then refuses until a bucket comes back', async () => {
+    // sustained 2 per 300ms; burst of 2 extra, refilling every max(300ms, 2 x 300ms / 2) = 300ms
+    const app = policyApp({ limit: { requests: 2, per: '300ms', burst: 2 }, key: 'ip' })
+    const first = await statuses(app, 5)
+    expect(first).toEqual([200, 200, 200, 200, 429])
+    await sleep(350)
+    expect(await statuses(app, 5)).toEqual([200, 200, 200, 200, 429])
+  })
+
+  it('keeps the burst bucket longer than the window when burst exceeds requests', async () => {
+    // sustained 1 per 200ms; burst 2 refills every 2 x 200ms / 1 = 400ms
+    const app = policyApp({ limit: { requests: 1, per: '200ms', burst: 2 }, key: 'ip' })
+    expect(await statuses(app, 4)).toEqual([200, 200, 200, 429])
+    await sleep(230) // sustained window back, burst bucket still spent
+    expect(await statuses(app, 2)).toEqual([200, 429])
+  })
+})
+
+describe('rate-limit: store failures', () => {
+  it.each([
+    ['an Error', new Error('store down')],
+    ['a non-Error', 'store down'],
+  ])('answers 503 UNAVAILABLE when the store rejects with %s', async (_, rejection) => {
+    const app = policyApp({ limit: { requests: 5, per: '1m' }, key: 'ip' })
+    vi.spyOn(RateLimiterMemory.prototype, 'consume').mockRejectedValue(rejection)
+    const res = await app.request('/')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'rate limit store unavailable' })
+  })
+})
