@@ -28,7 +28,8 @@ function runChild(command: string[]): Promise<number> {
 
 export const gateway: Command = {
   name: 'gateway',
-  usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]',
+  usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]' +
+    ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]',
   summary: 'run the edge gateway alone (port 8080 or $PORT)',
   async run(args) {
     const { runtime, rest } = takeRuntime(args)

@@ -25,6 +25,7 @@ export async function startGateway(
     debugToken: args.debugToken,
     accessLog: args.accessLog,
     drainDeadlineMs: args.drainDeadlineMs,
+    admission: args.admission,
     ...extra,
   })
 }

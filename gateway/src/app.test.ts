@@ -424,3 +424,93 @@ describe('/debug/routes', () => {
     expect(view.routes[0]?.upstream).toEqual({ kind: 'http', service: 'items' })
   })
 })
+
+describe('route concurrency', () => {
+  const LIMITED = `
+services:
+  items:
+    endpoints: [{ url: "http://items.internal" }]
+routes:
+  - id: limited
+    match: { path: /limited }
+    concurrency: { limit: 1, queue: 1, maxWait: 10s }
+    http: items
+  - id: tight
+    match: { path: /tight }
+    concurrency: { limit: 1, maxWait: 5ms }
+    http: items
+  - id: open
+    match: { path: /open }
+    http: items
+`
+  /** An upstream that holds `/limited` requests open until the test answers them, in arrival order. */
+  function heldUpstream() {
+    const pending: ((res: Response) => void)[] = []
+    let arrived = () => {}
+    const reply: Reply = (req) => {
+      if (!req.path.startsWith('/limited') && !req.path.startsWith('/tight')) return new Response('ok')
+      const res = new Promise<Response>((resolve) => pending.push(resolve))
+      arrived()
+      return res
+    }
+    const nextArrival = () => new Promise<void>((resolve) => (arrived = resolve))
+    const answer = (body: string) => pending.shift()?.(new Response(body))
+    return { reply, nextArrival, answer, get waiting() { return pending.length } }
+  }
+
+  it('holds a route to its limit, queues first in first out, refuses past the queue, and leaves other routes alone', async () => {
+    const upstream = heldUpstream()
+    const { request, shell, accessLines } = await edge({ bundle: LIMITED, reply: upstream.reply })
+    let arrival = upstream.nextArrival()
+    const first = request('/limited?n=1')
+    await arrival
+    const second = request('/limited?n=2') // waits for the slot
+    const refused = await request('/limited?n=3')
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(await refused.json()).toMatchObject({ code: 'OVERLOADED' })
+    expect(accessLines().at(-1)).toMatchObject({ routeId: 'limited', status: 503, error: 'OVERLOADED' })
+
+    expect((await request('/open')).status).toBe(200) // another route is not affected
+    expect(upstream.waiting).toBe(1)
+
+    arrival = upstream.nextArrival()
+    upstream.answer('one')
+    expect(await (await first).text()).toBe('one')
+    await arrival
+    upstream.answer('two')
+    expect(await (await second).text()).toBe('two')
+    const metrics = await (await shell.app.request('/metrics')).text()
+    expect(metrics).toContain('gatehouse_admission_rejected_total{scope="route"} 1\n')
+    expect(metrics).toContain('gatehouse_admission_in_flight{scope="route"} 0\n')
+  })
+
+  it('refuses a request that waited longer than the route allows', async () => {
+    const upstream = heldUpstream()
+    const bundle = LIMITED.replace('{ limit: 1, maxWait: 5ms }', '{ limit: 1, queue: 1, maxWait: 5ms }')
+    const { request } = await edge({ bundle, reply: upstream.reply })
+    const arrival = upstream.nextArrival()
+    const first = request('/tight')
+    await arrival
+    const late = await request('/tight')
+    expect(late.status).toBe(503)
+    expect(await late.json()).toMatchObject({ code: 'OVERLOADED' })
+    upstream.answer('ok')
+    expect((await first).status).toBe(200)
+  })
+
+  it('gives each route its own slots', async () => {
+    const upstream = heldUpstream()
+    const { request } = await edge({ bundle: LIMITED, reply: upstream.reply })
+    let arrival = upstream.nextArrival()
+    const limited = request('/limited')
+    await arrival
+    arrival = upstream.nextArrival()
+    const tight = request('/tight') // its own limit of 1 is free although /limited's is taken
+    await arrival
+    expect(upstream.waiting).toBe(2)
+    upstream.answer('a')
+    upstream.answer('b')
+    expect((await Promise.all([limited, tight])).map((r) => r.status)).toEqual([200, 200])
+  })
+})

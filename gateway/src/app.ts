@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { GatewayError, renderProblem, toGatewayError } from '../../internal/shell/errors.ts'
 import type { HttpExchange } from '../../internal/shell/http-client.ts'
+import { admissionMetrics } from '../../internal/shell/shell.ts'
 import type { Shell } from '../../internal/shell/shell.ts'
 import type { Bundle } from './bundle/types.ts'
 import { compileGateway } from './compile.ts'
@@ -21,6 +22,7 @@ const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/
 /** Mounts the edge gateway on a shell: match the route, run its chain, answer. */
 export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange): Gateway {
   let current: CompiledGateway | undefined
+  const routeAdmissionMetrics = admissionMetrics(shell.metrics, 'route')
   const renderError = (err: unknown, c: Context<GatewayEnv>): Response => {
     const error = toGatewayError(err)
     c.set('error', error)
@@ -62,7 +64,7 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
       return current
     },
     apply(bundle) {
-      const compiled = compileGateway(bundle, http, renderError)
+      const compiled = compileGateway(bundle, http, renderError, routeAdmissionMetrics)
       current = compiled
       return compiled
     },

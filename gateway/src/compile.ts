@@ -1,7 +1,9 @@
 import type { Context } from 'hono'
+import { admit, createAdmission } from '../../internal/shell/admission.ts'
+import type { AdmissionMetrics } from '../../internal/shell/admission.ts'
 import type { HttpExchange } from '../../internal/shell/http-client.ts'
 import type { Bundle } from './bundle/types.ts'
-import type { GatewayEnv, GatewayMiddleware } from './env.ts'
+import type { GatewayEnv, GatewayMiddleware, GatewayVariables } from './env.ts'
 import { POLICY_TYPES } from './policies/index.ts'
 import { createForward } from './proxy/forward.ts'
 import { createChain } from './routing/chain.ts'
@@ -19,10 +21,16 @@ export interface CompiledGateway {
 
 /**
  * Builds every policy instance once (shared by the routes that name it) and every route's
- * chain: its policies in order, then the upstream handler. Throws if the bundle is inconsistent
- * (a validated bundle never is).
+ * chain: its policies in order, then the upstream handler. A route with `concurrency` gets its own
+ * admission (one per route per compiled bundle) in front of its policies. Throws if the bundle is
+ * inconsistent (a validated bundle never is).
  */
-export function compileGateway(bundle: Bundle, http: HttpExchange, renderError: ErrorRenderer): CompiledGateway {
+export function compileGateway(
+  bundle: Bundle,
+  http: HttpExchange,
+  renderError: ErrorRenderer,
+  admissionMetrics?: AdmissionMetrics,
+): CompiledGateway {
   const instances = new Map<string, GatewayMiddleware>()
   for (const [name, instance] of bundle.policies) {
     const type = POLICY_TYPES.get(instance.type)
@@ -38,7 +46,11 @@ export function compileGateway(bundle: Bundle, http: HttpExchange, renderError: 
         if (!handler) throw new Error(`route "${route.id}" names unknown policy "${name}"`)
         return handler
       })
-      return { route, value: createChain([...policies, createForward(route, service, http)], renderError) }
+      const limit = route.concurrency
+      const admission = limit
+        ? [admit<GatewayVariables>(createAdmission({ maxConcurrent: limit.limit, maxQueue: limit.queue, maxWaitMs: limit.maxWaitMs, metrics: admissionMetrics }))]
+        : []
+      return { route, value: createChain([...admission, ...policies, createForward(route, service, http)], renderError) }
     }),
   )
   return { bundle, table }

@@ -2,7 +2,7 @@ import { createBatchingSink } from '../../internal/shell/access-log.ts'
 import { runNode } from '../../internal/shell/run.ts'
 import type { Listener, Runtime } from '../../internal/shell/runtime/types.ts'
 import { createShell } from '../../internal/shell/shell.ts'
-import type { Shell } from '../../internal/shell/shell.ts'
+import type { Shell, ShellOptions } from '../../internal/shell/shell.ts'
 import { createGateway } from './app.ts'
 import type { Gateway } from './app.ts'
 import { formatProblem } from './bundle/format.ts'
@@ -27,6 +27,8 @@ export interface GatewayMainOptions {
   readonly debugToken?: string | undefined
   readonly accessLog?: boolean
   readonly drainDeadlineMs?: number
+  /** Process-wide concurrency limit with a bounded queue (absent = none). */
+  readonly admission?: ShellOptions['admission']
   /** Runs after the drain, before exit (e.g. stop a co-hosted demo upstream). */
   readonly onStopped?: () => Promise<void> | void
 }
@@ -53,6 +55,7 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
     sink,
     debugToken: options.debugToken,
     accessLog: options.accessLog ?? true,
+    admission: options.admission,
   })
   const gateway = createGateway(shell, runtime.http)
   const bundleInfo = shell.metrics.gauge('gatehouse_bundle_info', 'The policy bundle being served', ['hash'])

@@ -14,6 +14,16 @@ describe('parseGatewayArgs', () => {
       drainDeadlineMs: 30_000,
       watchIntervalMs: 500,
       debugToken: undefined,
+      admission: undefined,
+    })
+  })
+
+  it('turns on process admission with --max-concurrency, the queue defaulting to twice it', () => {
+    expect(parseGatewayArgs(['--max-concurrency', '8'], noEnv).admission).toEqual({ maxConcurrent: 8, maxQueue: 16, maxWaitMs: 1000 })
+    expect(parseGatewayArgs(['--max-concurrency=2', '--max-queue=0', '--max-queue-wait', '50'], noEnv).admission).toEqual({
+      maxConcurrent: 2,
+      maxQueue: 0,
+      maxWaitMs: 50,
     })
   })
 
@@ -57,7 +67,8 @@ describe('parseGatewayArgs usage errors', () => {
 
   it('names an unknown flag and lists the known ones', () => {
     expect(usage(['--prot', '1'])).toBe(
-      'unknown argument "--prot" (flags: --policies, --port, --host, --access-log, --drain-deadline, --watch-interval)',
+      'unknown argument "--prot" (flags: --policies, --port, --host, --access-log, --drain-deadline, --watch-interval, ' +
+        '--max-concurrency, --max-queue, --max-queue-wait)',
     )
   })
 

@@ -11,14 +11,28 @@ export interface GatewayArgs {
   readonly drainDeadlineMs: number
   readonly watchIntervalMs: number
   readonly debugToken: string | undefined
+  /** Process-wide admission; undefined = off (`--max-concurrency 0`). */
+  readonly admission: { readonly maxConcurrent: number; readonly maxQueue: number; readonly maxWaitMs: number } | undefined
 }
 
-const FLAGS = ['policies', 'port', 'host', 'access-log', 'drain-deadline', 'watch-interval'] as const
+const FLAGS = [
+  'policies',
+  'port',
+  'host',
+  'access-log',
+  'drain-deadline',
+  'watch-interval',
+  'max-concurrency',
+  'max-queue',
+  'max-queue-wait',
+] as const
 
 /**
  * `--policies DIR` (default `policies`), `--port N` (default `PORT` or 8080), `--host H`
  * (default `HOST` or 127.0.0.1), `--access-log on|off`, `--drain-deadline MS` (default 30000),
  * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
+ * `--max-concurrency N` (default 0 = no process-wide limit), `--max-queue N` (default 2 × N),
+ * `--max-queue-wait MS` (default 1000): requests past them get 503 OVERLOADED with Retry-After.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
   const values = parseFlags(argv, FLAGS)
@@ -30,7 +44,15 @@ export function parseGatewayArgs(argv: readonly string[], env: (name: string) =>
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
     watchIntervalMs: integerFlag('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
+    admission: admissionArgs(values),
   }
+}
+
+function admissionArgs(values: ReadonlyMap<string, string>): GatewayArgs['admission'] {
+  const maxConcurrent = integerFlag('max-concurrency', values.get('max-concurrency') ?? '0', 0, 1_000_000)
+  const maxQueue = integerFlag('max-queue', values.get('max-queue') ?? String(2 * maxConcurrent), 0, 1_000_000)
+  const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
+  return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
 }
 
 

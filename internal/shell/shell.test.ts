@@ -271,3 +271,115 @@ describe('draining', () => {
     expect((await shell.app.request('/limited')).headers.get('connection')).toBe('close')
   })
 })
+
+describe('process admission', () => {
+  /** A shell whose `/hold/:name` handlers stay open until the test lets them go. */
+  function heldShell(admission: NonNullable<ShellOptions['admission']>) {
+    const { shell, accessLines } = testShell({ admission })
+    const latches = new Map<string, { promise: Promise<void>; resolve: () => void }>()
+    const latch = (key: string) => {
+      let entry = latches.get(key)
+      if (!entry) {
+        let resolve = () => {}
+        const promise = new Promise<void>((r) => (resolve = r))
+        entry = { promise, resolve }
+        latches.set(key, entry)
+      }
+      return entry
+    }
+    const entered: string[] = []
+    shell.app.get('/hold/:name', async (c) => {
+      const name = c.req.param('name')
+      entered.push(name)
+      latch(`in:${name}`).resolve()
+      await latch(`out:${name}`).promise
+      return c.text(name)
+    })
+    shell.lifecycle.markReady()
+    const hold = (name: string) => shell.app.request(`/hold/${name}`)
+    const running = (name: string) => latch(`in:${name}`).promise
+    const finish = (name: string) => latch(`out:${name}`).resolve()
+    const metric = async (series: string) => sample(await (await shell.app.request('/metrics')).text(), series)
+    return { shell, accessLines, entered, hold, running, finish, metric }
+  }
+
+  it('runs at most maxConcurrent requests; the next waits for a free slot', async () => {
+    const s = heldShell({ maxConcurrent: 2, maxQueue: 4, maxWaitMs: 60_000 })
+    const a = s.hold('a')
+    const b = s.hold('b')
+    await Promise.all([s.running('a'), s.running('b')])
+    const c = s.hold('c')
+    expect(s.entered).toEqual(['a', 'b'])
+    expect(await s.metric('gatehouse_admission_in_flight{scope="process"}')).toBe(2)
+    expect(await s.metric('gatehouse_admission_queued{scope="process"}')).toBe(1)
+    s.finish('a')
+    expect(await (await a).text()).toBe('a')
+    await s.running('c')
+    expect(s.entered).toEqual(['a', 'b', 'c'])
+    s.finish('b')
+    s.finish('c')
+    expect((await Promise.all([b, c])).map((r) => r.status)).toEqual([200, 200])
+    expect(await s.metric('gatehouse_admission_in_flight{scope="process"}')).toBe(0)
+  })
+
+  it('lets waiting requests in first in, first out', async () => {
+    const s = heldShell({ maxConcurrent: 1, maxQueue: 3, maxWaitMs: 60_000 })
+    const responses = [s.hold('a')]
+    await s.running('a')
+    for (const name of ['b', 'c', 'd']) responses.push(s.hold(name))
+    for (const name of ['a', 'b', 'c']) {
+      s.finish(name)
+      await s.running(String.fromCharCode(name.charCodeAt(0) + 1))
+    }
+    s.finish('d')
+    await Promise.all(responses)
+    expect(s.entered).toEqual(['a', 'b', 'c', 'd'])
+  })
+
+  it('answers 503 OVERLOADED with Retry-After at once when the queue is full, and logs and counts it', async () => {
+    const s = heldShell({ maxConcurrent: 1, maxQueue: 1, maxWaitMs: 60_000 })
+    const a = s.hold('a')
+    await s.running('a')
+    const b = s.hold('b')
+    const res = await s.hold('c')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(res.headers.get('x-request-id')).toMatch(UUID)
+    expect(await res.json()).toMatchObject({ code: 'OVERLOADED', status: 503 })
+    expect(s.accessLines()).toEqual([expect.objectContaining({ path: '/hold/c', status: 503, error: 'OVERLOADED' })])
+    expect(await s.metric('gatehouse_admission_rejected_total{scope="process"}')).toBe(1)
+    s.finish('a')
+    s.finish('b')
+    expect((await Promise.all([a, b])).map((r) => r.status)).toEqual([200, 200])
+  })
+
+  it('answers 503 OVERLOADED when a request waited longer than maxWaitMs', async () => {
+    const s = heldShell({ maxConcurrent: 1, maxQueue: 4, maxWaitMs: 5 })
+    const a = s.hold('a')
+    await s.running('a')
+    const res = await s.hold('b')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(await res.json()).toMatchObject({ code: 'OVERLOADED' })
+    expect(s.entered).toEqual(['a'])
+    s.finish('a')
+    expect((await a).status).toBe(200)
+  })
+
+  it('never queues or rejects /health/*, /metrics or /debug/*', async () => {
+    const s = heldShell({ maxConcurrent: 1, maxQueue: 0, maxWaitMs: 60_000 })
+    const a = s.hold('a')
+    await s.running('a')
+    expect((await s.hold('b')).status).toBe(503)
+    for (const path of ['/health/live', '/health/ready', '/metrics']) expect((await s.shell.app.request(path)).status).toBe(200)
+    expect((await s.shell.app.request('/debug/nope')).status).toBe(404)
+    s.finish('a')
+    expect((await a).status).toBe(200)
+  })
+
+  it('is off unless configured', async () => {
+    const { shell } = testShell()
+    expect(await (await shell.app.request('/metrics')).text()).not.toContain('gatehouse_admission')
+  })
+})

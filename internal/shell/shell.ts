@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { admit, createAdmission } from './admission.ts'
 import { createLogger } from './access-log.ts'
 import type { LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
@@ -21,6 +22,11 @@ export interface ShellOptions {
   readonly debugToken?: string | undefined
   /** Write one access-log line per request (default true). */
   readonly accessLog?: boolean
+  /**
+   * Concurrency limit of the whole process (absent = none): every request but the shell's own
+   * `/health/*`, `/metrics` and `/debug/*` takes a slot until its response headers; see admission.ts.
+   */
+  readonly admission?: { readonly maxConcurrent: number; readonly maxQueue: number; readonly maxWaitMs: number } | undefined
 }
 
 export type Logger = ReturnType<typeof createLogger>
@@ -54,6 +60,10 @@ export function createShell<V extends object = object>(options: ShellOptions): S
   const app = nodeApp as unknown as Hono<ShellEnv>
   mountPlanes(app, { lifecycle, metrics, debugViews, debugToken: options.debugToken })
   app.use('*', createCorrelate({ lifecycle, metrics, accessLog: (options.accessLog ?? true) ? options.sink : undefined }))
+  if (options.admission) {
+    // After correlate, so a rejection is logged and counted; the planes above never queue.
+    app.use('*', admit(createAdmission({ ...options.admission, metrics: admissionMetrics(metrics, 'process') })))
+  }
 
   app.onError((err, c) => {
     const error = toGatewayError(err)
@@ -75,5 +85,15 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     addDebugView(name, view) {
       debugViews.set(name, view)
     },
+  }
+}
+
+/** The admission metrics of one scope (`process`, or `route` for the sum over per-route limits). */
+export function admissionMetrics(metrics: Registry, scope: 'process' | 'route') {
+  const labels = { scope }
+  return {
+    inFlight: metrics.gauge('gatehouse_admission_in_flight', 'Requests holding an admission slot', ['scope']).labels(labels),
+    queued: metrics.gauge('gatehouse_admission_queued', 'Requests waiting for an admission slot', ['scope']).labels(labels),
+    rejected: metrics.counter('gatehouse_admission_rejected_total', 'Requests refused with 503 OVERLOADED', ['scope']).labels(labels),
   }
 }

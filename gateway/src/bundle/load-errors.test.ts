@@ -115,6 +115,18 @@ describe('loadBundle problems', () => {
     ])
   })
 
+  it('reports bad route concurrency limits', async () => {
+    const text = 'routes:\n  - id: a\n    match: { path: /a }\n    concurrency: { limit: 0, queue: 1.5, maxWait: 2m }\n    http: demo\n' +
+      '  - id: b\n    match: { path: /b }\n    concurrency: { queue: 2, burst: 1 }\n    http: demo\n'
+    expect(await problems(text)).toEqual([
+      `${at(F, text, '0,')}: must be >= 1 (at routes[0].concurrency.limit)`,
+      `${at(F, text, '1.5')}: expected int, received number (at routes[0].concurrency.queue)`,
+      `${at(F, text, '2m')}: must be at most 1m (at routes[0].concurrency.maxWait)`,
+      `${at(F, text, '{ queue: 2')}: missing required key "limit" (at routes[1].concurrency)`,
+      `${at(F, text, 'burst')}: unknown key "burst" (at routes[1].concurrency.burst)`,
+    ])
+  })
+
   it('reports bad endpoint URLs', async () => {
     const urls = ['ftp://a', 'http://a/api', 'http://u:p@a', 'http://a/?x=1', 'http://a:99999', 'localhost:8081']
     const text = `services:\n${urls.map((u, i) => `  s${i}: { endpoints: [{ url: "${u}" }] }\n`).join('')}`

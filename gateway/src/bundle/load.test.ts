@@ -116,6 +116,7 @@ routes:
       ROUTES.replace('timeout: 1.5s', 'timeout: 2s'),
       ROUTES.replace('policies: [add-tag]', 'policies: []'),
       ROUTES.replace('host: API.Example.com', 'host: api.example.org'),
+      ROUTES.replace('timeout: 1.5s', 'timeout: 1.5s\n    concurrency: { limit: 4 }'),
       // the same routes in another order
       ROUTES.replace(/ {2}- id: get-item[\s\S]*?http: demo\n/, '') + ROUTES.match(/ {2}- id: get-item[\s\S]*?http: demo\n/)?.[0],
     ]
@@ -124,5 +125,18 @@ routes:
     }
     const moreOptions = SERVICES.replace('x-served-by: gatehouse', 'x-served-by: gatehouse-2')
     expect((await loadBundle([files[0] as SourceFile, { path: 'policies/base.yaml', text: moreOptions }])).hash).not.toBe(hash)
+  })
+
+  it('reads a route concurrency limit, filling the queue (0) and the longest wait (1s)', async () => {
+    const text = ROUTES.replace('timeout: 1.5s', 'timeout: 1.5s\n    concurrency: { limit: 4 }').replace(
+      'path: /v1/items }',
+      'path: /v1/items }\n    concurrency: { limit: 1, queue: 8, maxWait: 250ms }',
+    )
+    const bundle = await loadBundle([files[1] as SourceFile, { path: 'policies/routes.yaml', text }])
+    expect(bundle.routes.map((r) => r.concurrency)).toEqual([
+      { limit: 4, queue: 0, maxWaitMs: 1000 },
+      { limit: 1, queue: 8, maxWaitMs: 250 },
+      undefined,
+    ])
   })
 })

@@ -14,6 +14,8 @@ export { BundleError } from './bundle-error.ts'
 
 /** Timeout of a route when neither the route nor its service sets one. */
 export const DEFAULT_TIMEOUT_MS = 30_000
+/** Longest wait for a route's concurrency slot when `concurrency.maxWait` is not set. */
+export const DEFAULT_MAX_WAIT_MS = 1_000
 
 export async function loadBundle(files: readonly SourceFile[]): Promise<Bundle> {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -83,6 +85,11 @@ function build(c: Collection): Omit<Bundle, 'hash' | 'files'> {
       policies: value.policies,
       timeoutMs: value.timeout ?? services.get(value.http)?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       upstream: { kind: 'http', service: value.http },
+      concurrency: value.concurrency && {
+        limit: value.concurrency.limit,
+        queue: value.concurrency.queue,
+        maxWaitMs: value.concurrency.maxWait ?? DEFAULT_MAX_WAIT_MS,
+      },
       location,
     })
   }

@@ -7,7 +7,7 @@
 import { z } from 'zod'
 import { POLICY_TYPES } from '../policies/index.ts'
 import { parsePathTemplate, PathTemplateError } from '../routing/path-template.ts'
-import { Timeout } from './duration.ts'
+import { durationSchema, Timeout } from './duration.ts'
 import { HttpUrl } from './url.ts'
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/
@@ -92,6 +92,14 @@ const MatchSpec = z.strictObject({
     .describe('Required request headers: name -> exact value, or "*" = must be present'),
 })
 
+const Concurrency = z
+  .strictObject({
+    limit: z.int().min(1).max(1_000_000).describe('Requests of this route running at once'),
+    queue: z.int().min(0).max(1_000_000).default(0).describe('Requests that may wait for a slot, first in first out (default 0: refuse at once)'),
+    maxWait: durationSchema(60_000).optional().describe('Longest wait for a slot before 503 OVERLOADED (default 1s, at most 1m)'),
+  })
+  .describe("Concurrency limit of this route (per gateway process); past it, 503 OVERLOADED with Retry-After")
+
 export const RouteEntry = z
   .strictObject({
     id: RouteId,
@@ -99,6 +107,7 @@ export const RouteEntry = z
     policies: z.array(z.string()).default([]).describe('Names of policy instances, in the order they run'),
     timeout: Timeout.optional().describe("Time until the upstream's response headers; default: the service's, else 30s"),
     http: z.string().describe('Upstream: the name of a service to proxy to'),
+    concurrency: Concurrency.optional(),
   })
   .describe('A route: a request match, its policies and its upstream')
 

@@ -58,7 +58,15 @@ export interface RouteSpec {
   /** Time allowed until the upstream's response headers arrive. */
   readonly timeoutMs: number
   readonly upstream: { readonly kind: 'http'; readonly service: string }
+  /** Per-route admission (per process): slots, waiting places, longest wait. Undefined = no limit. */
+  readonly concurrency?: RouteConcurrency | undefined
   readonly location: SourceLocation
+}
+
+export interface RouteConcurrency {
+  readonly limit: number
+  readonly queue: number
+  readonly maxWaitMs: number
 }
 
 /** A validated, merged bundle. Immutable; `hash` is over the normalised content, not the formatting. */
