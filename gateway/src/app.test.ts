@@ -6,6 +6,7 @@ import { createShell } from '../../internal/shell/shell.ts'
 import { createGateway } from './app.ts'
 import { loadBundle } from './bundle/load.ts'
 import type { GatewayVariables } from './env.ts'
+import type { UpstreamEndpointsOptions } from './proxy/upstream-endpoints.ts'
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
 const PARENT = '00f067aa0ba902b7'
@@ -65,7 +66,7 @@ const neverAnswers: Reply = (req) => {
 const urlOf = (req: UpstreamRequest) => req.origin + req.path
 
 /** A shell + gateway on a fake upstream that records every exchange. */
-async function edge(options: { bundle?: string | undefined; reply?: Reply; debugToken?: string } = {}) {
+async function edge(options: { bundle?: string | undefined; reply?: Reply; debugToken?: string; upstream?: UpstreamEndpointsOptions } = {}) {
   const lines: string[] = []
   const shell = createShell<GatewayVariables>({
     node: 'gateway',
@@ -86,7 +87,7 @@ async function edge(options: { bundle?: string | undefined; reply?: Reply; debug
     const res = await reply(req)
     return { status: res.status, headers: new Headers(res.headers), body: res.body }
   }
-  const gw = createGateway(shell, http)
+  const gw = createGateway(shell, http, { upstream: options.upstream })
   if (options.bundle !== undefined) gw.apply(await loadBundle([{ path: 'b.yaml', text: options.bundle }]))
   shell.lifecycle.markReady()
   const request = (path: string, init?: RequestInit, conn: ConnInfo = { remoteAddress: '10.0.0.9' }) =>
@@ -184,6 +185,148 @@ describe('balancing and failover', () => {
     const res = await request('/v1/items/1')
     expect(res.status).toBe(503)
     expect(await res.text()).toBe('busy')
+    expect(calls).toHaveLength(1)
+  })
+})
+
+/** A clock for the endpoint breakers (egress defaults: 5 failures in a row open, 5 s first cooldown). */
+function manualClock() {
+  let t = 1_000_000
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
+}
+
+/** A fake upstream whose behaviour the test switches between requests. */
+function switchable(initial: Reply) {
+  let current = initial
+  return {
+    reply: ((req) => current(req)) satisfies Reply,
+    set: (next: Reply) => {
+      current = next
+    },
+  }
+}
+
+const refuseAll: Reply = (req) => {
+  throw new GatewayError('UNAVAILABLE', `connection refused by ${req.origin}`)
+}
+
+describe('circuit breaker per endpoint', () => {
+  it('opens the breaker of an endpoint after 5 refused connections in a row and sends GETs only to the healthy one', async () => {
+    const clock = manualClock()
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: refuse('http://items-a.internal'), upstream: { now: clock.now } })
+    // Round robin lands on items-a every other request; each time it refuses and the GET fails over.
+    for (let i = 0; i < 10; i++) expect((await request(`/v1/items/${i}`)).status).toBe(200)
+    expect(calls.filter((c) => c.origin === 'http://items-a.internal:8081')).toHaveLength(5)
+    calls.length = 0
+    for (let i = 0; i < 4; i++) expect((await request(`/v1/items/${i}`)).status).toBe(200)
+    expect(calls.map((c) => c.origin)).toEqual(Array(4).fill('http://items-b.internal:8082'))
+  })
+
+  it('answers 503 UNAVAILABLE without calling the upstream once every breaker is open', async () => {
+    const clock = manualClock()
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: refuseAll, upstream: { now: clock.now } })
+    for (let i = 0; i < 5; i++) {
+      const res = await request('/v1/items/1')
+      expect(res.status).toBe(503)
+      expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: expect.stringContaining('connection refused') })
+    }
+    expect(calls).toHaveLength(10) // both endpoints, 5 times each
+    const res = await request('/v1/items/1')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'upstream items has no healthy endpoint' })
+    expect((await request('/v1/items', { method: 'POST', body: 'x' })).status).toBe(503)
+    expect(calls).toHaveLength(10)
+  })
+
+  it('counts timeouts against the endpoint', async () => {
+    const clock = manualClock()
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: neverAnswers, upstream: { now: clock.now } })
+    for (let i = 0; i < 5; i++) expect((await request('/slow')).status).toBe(504)
+    const res = await request('/slow')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ detail: 'upstream slow has no healthy endpoint' })
+    expect(calls).toHaveLength(5)
+  })
+
+  it('lets one probe through after the cooldown; its success closes the breaker', async () => {
+    const clock = manualClock()
+    const upstream = switchable(refuseAll)
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: upstream.reply, upstream: { now: clock.now } })
+    for (let i = 0; i < 5; i++) expect((await request('/v1/users/me')).status).toBe(503)
+    expect(calls).toHaveLength(5)
+    clock.advance(4_999)
+    expect((await request('/v1/users/me')).status).toBe(503)
+    expect(calls).toHaveLength(5) // still open
+
+    clock.advance(1) // half-open: one probe at a time
+    let answer: (res: Response) => void = () => {}
+    upstream.set(() => new Promise<Response>((resolve) => (answer = resolve)))
+    const probe = request('/v1/users/me')
+    while (calls.length < 6) await new Promise((r) => setTimeout(r, 0))
+    const meanwhile = await request('/v1/users/me')
+    expect(meanwhile.status).toBe(503)
+    expect(await meanwhile.json()).toMatchObject({ detail: 'upstream users has no healthy endpoint' })
+    expect(calls).toHaveLength(6)
+    answer(new Response('ok'))
+    expect((await probe).status).toBe(200)
+
+    // Closed again: it takes 5 failures in a row to open it (half-open, one would have).
+    upstream.set(refuseAll)
+    for (let i = 0; i < 5; i++) expect((await request('/v1/users/me')).status).toBe(503)
+    expect(calls).toHaveLength(11)
+    expect((await request('/v1/users/me')).status).toBe(503)
+    expect(calls).toHaveLength(11) // the 2nd ejection
+  })
+
+  it('opens again at once when the probe fails, for twice as long', async () => {
+    const clock = manualClock()
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: refuseAll, upstream: { now: clock.now } })
+    for (let i = 0; i < 5; i++) await request('/v1/users/me')
+    clock.advance(5_000)
+    expect((await request('/v1/users/me')).status).toBe(503) // the probe, refused
+    expect(calls).toHaveLength(6)
+    clock.advance(9_999)
+    await request('/v1/users/me')
+    expect(calls).toHaveLength(6)
+    clock.advance(1)
+    await request('/v1/users/me')
+    expect(calls).toHaveLength(7)
+  })
+
+  it('does not count an upstream 503 response against the endpoint', async () => {
+    const clock = manualClock()
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: () => new Response('busy', { status: 503 }), upstream: { now: clock.now } })
+    for (let i = 0; i < 20; i++) {
+      const res = await request('/v1/items/1')
+      expect(res.status).toBe(503)
+      expect(await res.text()).toBe('busy')
+    }
+    expect(calls).toHaveLength(20)
+    expect(calls.filter((c) => c.origin === 'http://items-a.internal:8081')).toHaveLength(10)
+  })
+
+  it('shares the breakers of a service between its routes, and a new bundle starts afresh', async () => {
+    const clock = manualClock()
+    const { gw, calls, request } = await edge({ bundle: BUNDLE, reply: refuseAll, upstream: { now: clock.now } })
+    for (let i = 0; i < 5; i++) await request('/v1/items/1')
+    expect(calls).toHaveLength(10)
+    expect(await (await request('/decorated')).json()).toMatchObject({ detail: 'upstream items has no healthy endpoint' })
+    expect(calls).toHaveLength(10)
+    gw.apply(await loadBundle([{ path: 'b.yaml', text: BUNDLE }]))
+    await request('/decorated')
+    expect(calls).toHaveLength(12)
+  })
+
+  it('takes breaker options over the egress defaults', async () => {
+    const { calls, request } = await edge({ bundle: BUNDLE, reply: refuseAll, upstream: { breaker: { consecutiveFailures: 1 } } })
+    await request('/v1/users/me')
+    await request('/v1/users/me')
     expect(calls).toHaveLength(1)
   })
 })

@@ -8,6 +8,7 @@ import { compileGateway } from './compile.ts'
 import type { CompiledGateway } from './compile.ts'
 import type { GatewayEnv, GatewayVariables } from './env.ts'
 import { upstreamHeadersFor } from './proxy/forward.ts'
+import type { UpstreamEndpointsOptions } from './proxy/upstream-endpoints.ts'
 import { hostOf, rawPath } from './routing/request-url.ts'
 
 export interface Gateway {
@@ -19,8 +20,13 @@ export interface Gateway {
 
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/
 
+export interface GatewayOptions {
+  /** Per-endpoint breakers of `http` services: options over the egress client's defaults, clock. */
+  upstream?: UpstreamEndpointsOptions | undefined
+}
+
 /** Mounts the edge gateway on a shell: match the route, run its chain, answer. */
-export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange): Gateway {
+export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange, options: GatewayOptions = {}): Gateway {
   let current: CompiledGateway | undefined
   const routeAdmissionMetrics = admissionMetrics(shell.metrics, 'route')
   const renderError = (err: unknown, c: Context<GatewayEnv>): Response => {
@@ -64,7 +70,7 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
       return current
     },
     apply(bundle) {
-      const compiled = compileGateway(bundle, http, renderError, routeAdmissionMetrics)
+      const compiled = compileGateway(bundle, http, renderError, routeAdmissionMetrics, options.upstream)
       current = compiled
       return compiled
     },

@@ -6,6 +6,8 @@ import type { Bundle } from './bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware, GatewayVariables } from './env.ts'
 import { POLICY_TYPES } from './policies/index.ts'
 import { createForward } from './proxy/forward.ts'
+import { createUpstreamEndpoints } from './proxy/upstream-endpoints.ts'
+import type { UpstreamEndpoints, UpstreamEndpointsOptions } from './proxy/upstream-endpoints.ts'
 import { createChain } from './routing/chain.ts'
 import type { ErrorRenderer } from './routing/chain.ts'
 import { createRouteTable } from './routing/route-table.ts'
@@ -22,7 +24,9 @@ export interface CompiledGateway {
 /**
  * Builds every policy instance once (shared by the routes that name it) and every route's
  * chain: its policies in order, then the upstream handler. A route with `concurrency` gets its own
- * admission (one per route per compiled bundle) in front of its policies. Throws if the bundle is
+ * admission (one per route per compiled bundle) in front of its policies. Each service gets one
+ * set of endpoint breakers and one balancer per compiled bundle, shared by its routes (`upstream`
+ * overrides the egress client's breaker defaults and clock, for tests). Throws if the bundle is
  * inconsistent (a validated bundle never is).
  */
 export function compileGateway(
@@ -30,6 +34,7 @@ export function compileGateway(
   http: HttpExchange,
   renderError: ErrorRenderer,
   admissionMetrics?: AdmissionMetrics,
+  upstream?: UpstreamEndpointsOptions,
 ): CompiledGateway {
   const instances = new Map<string, GatewayMiddleware>()
   for (const [name, instance] of bundle.policies) {
@@ -37,10 +42,13 @@ export function compileGateway(
     if (!type) throw new Error(`policy "${name}" has unknown type "${instance.type}"`)
     instances.set(name, type.create(instance.options, { name }))
   }
+  const upstreams = new Map<string, UpstreamEndpoints>()
   const table = createRouteTable(
     bundle.routes.map((route) => {
       const service = bundle.services.get(route.upstream.service)
       if (!service) throw new Error(`route "${route.id}" names unknown service "${route.upstream.service}"`)
+      let endpoints = upstreams.get(service.name)
+      if (!endpoints) upstreams.set(service.name, (endpoints = createUpstreamEndpoints(service, upstream)))
       const policies = route.policies.map((name) => {
         const handler = instances.get(name)
         if (!handler) throw new Error(`route "${route.id}" names unknown policy "${name}"`)
@@ -50,7 +58,7 @@ export function compileGateway(
       const admission = limit
         ? [admit<GatewayVariables>(createAdmission({ maxConcurrent: limit.limit, maxQueue: limit.queue, maxWaitMs: limit.maxWaitMs, metrics: admissionMetrics }))]
         : []
-      return { route, value: createChain([...admission, ...policies, createForward(route, service, http)], renderError) }
+      return { route, value: createChain([...admission, ...policies, createForward(route, service, http, endpoints)], renderError) }
     }),
   )
   return { bundle, table }

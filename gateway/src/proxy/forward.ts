@@ -4,8 +4,8 @@ import type { HttpExchange } from '../../../internal/shell/http-client.ts'
 import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
-import { roundRobin } from './balancer.ts'
 import { copyEndToEnd, stripHopByHop } from './hop-by-hop.ts'
+import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.ts'
 
 /**
  * The headers to send upstream, before policies run: the client's end-to-end headers plus
@@ -27,13 +27,15 @@ export function upstreamHeadersFor(c: Context<GatewayEnv>): Headers {
 }
 
 /**
- * The terminal handler of an `http` route: streams the request to the next endpoint of the
- * service (round robin) and streams the answer back. The route timeout bounds the wait for the
- * response headers (504 TIMEOUT); a refused or reset connection is 503 UNAVAILABLE, after trying
- * the other endpoints when the request has no body (nothing was consumed, so failing over is safe).
+ * The terminal handler of an `http` route: streams the request to an endpoint of the service
+ * (round robin over those whose circuit breaker allows a request) and streams the answer back.
+ * The route timeout bounds the wait for the response headers (504 TIMEOUT); a refused or reset
+ * connection is 503 UNAVAILABLE, after trying the other allowed endpoints when the request has no
+ * body (nothing was consumed, so failing over is safe). Only UNAVAILABLE and TIMEOUT count against
+ * an endpoint's breaker; any response (a 503 too) is a success. With every breaker open the answer
+ * is 503 UNAVAILABLE at once, without a connection attempt.
  */
-export function createForward(route: RouteSpec, service: Service, http: HttpExchange): GatewayMiddleware {
-  const endpoints = roundRobin(service.endpoints.map((e) => e.url.origin))
+export function createForward(route: RouteSpec, service: Service, http: HttpExchange, upstream: UpstreamEndpoints): GatewayMiddleware {
   const timeoutMs = route.timeoutMs
   return async function forward(c) {
     const headers = c.get('upstreamHeaders')
@@ -46,16 +48,28 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
     const method = c.req.method
     const body = method === 'GET' || method === 'HEAD' ? null : c.req.raw.body
     const path = rawPathAndQuery(c.req.url)
-    const attempts = body === null ? endpoints.size : 1
-    for (let attempt = 1; ; attempt++) {
+    let endpoint = upstream.pick()
+    let tried: UpstreamEndpoint[] | undefined // only allocated on failover
+    for (;;) {
+      // pick() only returns an endpoint whose breaker allows a request, so a permit is there.
+      const permit = endpoint?.breaker.acquire()
+      if (endpoint === undefined || permit === undefined) throw new GatewayError('UNAVAILABLE', `upstream ${service.name} has no healthy endpoint`)
+      let res
       try {
-        const res = await http({ origin: endpoints.next(), path, method, headers, body, timeoutMs, onClientGone: c.env?.onClientGone })
-        // The client hands over a Headers object we own: edit it in place, no copy.
-        return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
+        res = await http({ origin: endpoint.origin, path, method, headers, body, timeoutMs, onClientGone: c.env?.onClientGone })
       } catch (err) {
-        const failover = err instanceof GatewayError && err.code === 'UNAVAILABLE'
-        if (!failover || attempt >= attempts) throw err
+        const code = err instanceof GatewayError ? err.code : undefined
+        if (code === 'UNAVAILABLE' || code === 'TIMEOUT') permit.failure()
+        else permit.release() // canceled by the client, or not the endpoint's doing
+        if (code !== 'UNAVAILABLE' || body !== null) throw err
+        ;(tried ??= []).push(endpoint)
+        endpoint = upstream.pick(tried)
+        if (endpoint === undefined) throw err // every allowed endpoint refused: its error, not "no healthy endpoint"
+        continue
       }
+      permit.success()
+      // The client hands over a Headers object we own: edit it in place, no copy.
+      return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
     }
   }
 }
