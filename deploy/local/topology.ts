@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
 import { startGateway } from '../../gateway/runtime/start.ts'
@@ -38,7 +37,6 @@ export async function startTopology(args: readonly string[]): Promise<void> {
     const role = ROLES.get(name)
     if (!role) continue
     const dataDir = resolve('.gatehouse', name)
-    await mkdir(dataDir, { recursive: true })
     const registryUrl = `http://${TOPOLOGY.metadata.hostname}:${TOPOLOGY.metadata.port}`
     const node = await runRoleNode(runtime, { role, dataDir, ...TOPOLOGY[name], version: pkg.version, standalone: false, registryUrl })
     behind.push((deadlineMs) => node.stop(deadlineMs))

@@ -3,7 +3,7 @@ import type { RpcRoutes } from '../shell/rpc.ts'
 
 /** What a role needs to open its embedded stores. */
 export interface RoleContext {
-  /** This role's own data directory (created if missing). */
+  /** This role's own data directory; the role's stores create it (durably) when they need it. */
   readonly dataDir: string
   /** This node's base URL (`http://host:port`); known once it listens, so read it lazily. */
   address(): string

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import pkg from '../../../package.json' with { type: 'json' }
 import { UsageError } from '../../shell/flags.ts'
@@ -16,7 +15,6 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
   const role = ROLES.get(args.role)
   if (!role) throw new UsageError(`--role must be one of ${[...ROLES.keys()].join(', ')}, got "${args.role}"`)
   const dataDir = resolve(args.dataDir)
-  await mkdir(dataDir, { recursive: true })
   return runRoleNode(runtime, {
     role,
     dataDir,
