@@ -1,12 +1,11 @@
-import type { Context } from 'hono'
-import { GatewayError, renderProblem, toGatewayError } from '../../internal/shell/errors.ts'
+import { GatewayError } from '../../internal/shell/errors.ts'
 import type { HttpExchange } from '../../internal/shell/http-client.ts'
 import { admissionMetrics } from '../../internal/shell/shell.ts'
 import type { Shell } from '../../internal/shell/shell.ts'
 import type { Bundle } from './bundle/types.ts'
 import { compileGateway } from './compile.ts'
 import type { CompiledGateway } from './compile.ts'
-import type { GatewayEnv, GatewayVariables } from './env.ts'
+import type { GatewayVariables } from './env.ts'
 import { upstreamHeadersFor } from './proxy/forward.ts'
 import type { UpstreamEndpointsOptions } from './proxy/upstream-endpoints.ts'
 import { hostOf, rawPath } from './routing/request-url.ts'
@@ -29,12 +28,6 @@ export interface GatewayOptions {
 export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange, options: GatewayOptions = {}): Gateway {
   let current: CompiledGateway | undefined
   const routeAdmissionMetrics = admissionMetrics(shell.metrics, 'route')
-  const renderError = (err: unknown, c: Context<GatewayEnv>): Response => {
-    const error = toGatewayError(err)
-    c.set('error', error)
-    if (error.code === 'INTERNAL') shell.log.error('unhandled error in route', { err, requestId: c.get('requestId') })
-    return renderProblem(error, c.get('requestId'))
-  }
 
   shell.lifecycle.addCheck('bundle', () => (current ? undefined : 'no valid policy bundle loaded'))
   shell.addDebugView('routes', () => ({
@@ -70,7 +63,7 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
       return current
     },
     apply(bundle) {
-      const compiled = compileGateway(bundle, http, renderError, routeAdmissionMetrics, options.upstream)
+      const compiled = compileGateway(bundle, http, shell.renderError, routeAdmissionMetrics, options.upstream)
       current = compiled
       return compiled
     },

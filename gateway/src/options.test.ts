@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseGatewayArgs, UsageError } from './options.ts'
+import { UsageError } from '../../internal/shell/flags.ts'
+import { parseGatewayArgs } from './options.ts'
 
 const noEnv = (_name: string): string | undefined => undefined
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name]

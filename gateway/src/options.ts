@@ -1,7 +1,5 @@
 import { integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
 
-export { UsageError }
-
 /** Command-line and environment options of a gateway process (shared by the three runtime entries). */
 export interface GatewayArgs {
   readonly policiesDir: string
@@ -54,7 +52,6 @@ function admissionArgs(values: ReadonlyMap<string, string>): GatewayArgs['admiss
   const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
   return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
 }
-
 
 function onOff(flag: string, text: string): boolean {
   if (text !== 'on' && text !== 'off') throw new UsageError(`--${flag} must be "on" or "off", got "${text}"`)

@@ -24,11 +24,16 @@ export async function listen(runtime: Runtime, options: ServeOptions): Promise<L
   try {
     return await runtime.serve(options)
   } catch (err) {
-    const code = (err as { code?: string }).code
-    const reason =
-      code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err)
-    throw new ListenError(`cannot listen on ${options.hostname}:${options.port}: ${reason}`, { cause: err })
+    throw listenError(`${options.hostname}:${options.port}`, err)
   }
+}
+
+/** A runtime's listen failure as a ListenError that says where and why, in words. */
+export function listenError(where: string, err: unknown): ListenError {
+  const code = (err as { code?: string }).code
+  const reason =
+    code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err)
+  return new ListenError(`cannot listen on ${where}: ${reason}`, { cause: err })
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type { Context } from 'hono'
 import { admit, createAdmission } from './admission.ts'
 import { createLogger } from './access-log.ts'
 import type { LogSink } from './access-log.ts'
@@ -37,6 +38,8 @@ export interface Shell<V extends object> {
   readonly lifecycle: Lifecycle
   readonly metrics: Registry
   readonly log: Logger
+  /** The one place an error becomes a response (problem+json; INTERNAL errors logged with their stack). */
+  renderError(err: unknown, c: Context<ShellEnv<V>>): Response
   /** Adds a JSON view at `/debug/<name>` (only served when a debug token is configured). */
   addDebugView(name: string, view: () => unknown): void
 }
@@ -65,12 +68,13 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     app.use('*', admit(createAdmission({ ...options.admission, metrics: admissionMetrics(metrics, 'process') })))
   }
 
-  app.onError((err, c) => {
+  const renderError = (err: unknown, c: Context<ShellEnv>): Response => {
     const error = toGatewayError(err)
     c.set('error', error)
-    if (error.status >= 500 && error.code === 'INTERNAL') log.error('unhandled error', { err, requestId: c.get('requestId') })
+    if (error.code === 'INTERNAL') log.error('unhandled error', { err, requestId: c.get('requestId') })
     return renderProblem(error, c.get('requestId'))
-  })
+  }
+  app.onError(renderError)
   app.notFound((c) => {
     const error = new GatewayError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)
     c.set('error', error)
@@ -82,6 +86,7 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     lifecycle,
     metrics,
     log,
+    renderError: renderError as unknown as Shell<V>['renderError'], // it only touches the shell's own variables
     addDebugView(name, view) {
       debugViews.set(name, view)
     },

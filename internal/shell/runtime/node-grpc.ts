@@ -2,7 +2,7 @@ import { createServer } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { connectNodeAdapter } from '@connectrpc/connect-node'
 import type { RpcRoutes } from '../rpc.ts'
-import { ListenError } from '../run.ts'
+import { listenError } from '../run.ts'
 
 /**
  * Native gRPC (and Connect, gRPC-web) over cleartext HTTP/2 on its own port, Node only: gRPC
@@ -11,9 +11,7 @@ import { ListenError } from '../run.ts'
 export async function listenGrpc(routes: RpcRoutes, hostname: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer(connectNodeAdapter({ routes }))
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ListenError(`cannot listen on ${hostname}:${port} (gRPC): ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)),
-    )
+    server.once('error', (err) => reject(listenError(`${hostname}:${port} (gRPC)`, err)))
     server.listen(port, hostname, () => resolve())
   })
   return {
