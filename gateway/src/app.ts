@@ -63,7 +63,14 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
       return current
     },
     apply(bundle) {
-      const compiled = compileGateway(bundle, http, shell.renderError, routeAdmissionMetrics, options.upstream)
+      const compiled = compileGateway(bundle, {
+        http,
+        renderError: shell.renderError,
+        metrics: shell.metrics,
+        log: shell.log,
+        admissionMetrics: routeAdmissionMetrics,
+        upstream: options.upstream,
+      })
       current = compiled
       return compiled
     },

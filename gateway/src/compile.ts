@@ -1,7 +1,9 @@
 import type { Context } from 'hono'
 import { admit, createAdmission } from '../../internal/shell/admission.ts'
 import type { AdmissionMetrics } from '../../internal/shell/admission.ts'
+import type { Logger } from '../../internal/shell/access-log.ts'
 import type { HttpExchange } from '../../internal/shell/http-client.ts'
+import type { Registry } from '../../internal/shell/metrics.ts'
 import type { Bundle } from './bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware, GatewayVariables } from './env.ts'
 import { POLICY_TYPES } from './policies/index.ts'
@@ -21,26 +23,31 @@ export interface CompiledGateway {
   readonly table: RouteTable<RouteHandler>
 }
 
+/** What compiling needs from the node: its HTTP client, error renderer, metrics and log. */
+export interface CompileDeps {
+  readonly http: HttpExchange
+  readonly renderError: ErrorRenderer
+  readonly metrics: Registry
+  readonly log: Logger
+  readonly admissionMetrics?: AdmissionMetrics | undefined
+  /** Overrides the egress client's breaker defaults and clock for `http` services (tests). */
+  readonly upstream?: UpstreamEndpointsOptions | undefined
+}
+
 /**
  * Builds every policy instance once (shared by the routes that name it) and every route's
  * chain: its policies in order, then the upstream handler. A route with `concurrency` gets its own
  * admission (one per route per compiled bundle) in front of its policies. Each service gets one
- * set of endpoint breakers and one balancer per compiled bundle, shared by its routes (`upstream`
- * overrides the egress client's breaker defaults and clock, for tests). Throws if the bundle is
+ * set of endpoint breakers and one balancer per compiled bundle, shared by its routes. Throws if the bundle is
  * inconsistent (a validated bundle never is).
  */
-export function compileGateway(
-  bundle: Bundle,
-  http: HttpExchange,
-  renderError: ErrorRenderer,
-  admissionMetrics?: AdmissionMetrics,
-  upstream?: UpstreamEndpointsOptions,
-): CompiledGateway {
+export function compileGateway(bundle: Bundle, deps: CompileDeps): CompiledGateway {
+  const { http, renderError, admissionMetrics, upstream } = deps
   const instances = new Map<string, GatewayMiddleware>()
   for (const [name, instance] of bundle.policies) {
     const type = POLICY_TYPES.get(instance.type)
     if (!type) throw new Error(`policy "${name}" has unknown type "${instance.type}"`)
-    instances.set(name, type.create(instance.options, { name }))
+    instances.set(name, type.create(instance.options, { name, metrics: deps.metrics, log: deps.log }))
   }
   const upstreams = new Map<string, UpstreamEndpoints>()
   const table = createRouteTable(

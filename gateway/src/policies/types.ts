@@ -1,10 +1,16 @@
 import type { z } from 'zod'
+import type { Logger } from '../../../internal/shell/access-log.ts'
+import type { Registry } from '../../../internal/shell/metrics.ts'
 import type { GatewayMiddleware } from '../env.ts'
 
 /** What a policy instance gets at creation, besides its options. */
 export interface PolicyInit {
   /** The instance's name in the bundle (`policies.<name>`). */
   readonly name: string
+  /** The node's metrics registry (registering a family again returns the same one, so reloads are safe). */
+  readonly metrics: Registry
+  /** The node's event log (not the access log). */
+  readonly log: Logger
 }
 
 /**

@@ -1,3 +1,4 @@
+import { testInit } from '../testing.ts'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
@@ -23,7 +24,7 @@ function policyApp(options: unknown, who: Principal | null = principal()) {
     c.set('params', { tenant: c.req.param('tenant') })
     await next()
   })
-  app.use('*', authorize.create(authorize.options.parse(options), { name: 'authz' }))
+  app.use('*', authorize.create(authorize.options.parse(options), testInit('authz')))
   app.all('*', (c) => c.text('ok'))
   return app
 }

@@ -1,3 +1,4 @@
+import { testInit } from '../testing.ts'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import type { GatewayEnv } from '../../env.ts'
@@ -14,7 +15,7 @@ function policyApp(options: unknown, upstreamResponse: () => Response = () => ne
     c.set('upstreamHeaders', new Headers(c.req.raw.headers))
     await next()
   })
-  app.use('*', headers.create(headers.options.parse(options), { name: 'h' }))
+  app.use('*', headers.create(headers.options.parse(options), testInit('h')))
   app.get('*', (c) => {
     sent.push(c.var.upstreamHeaders)
     return upstreamResponse()
@@ -81,7 +82,7 @@ describe('headers on the request sent upstream', () => {
       c.set('upstreamHeaders', new Headers(c.req.raw.headers))
       await next()
     })
-    app.use('*', headers.create(headers.options.parse({ request: { remove: ['cookie'] } }), { name: 'h' }))
+    app.use('*', headers.create(headers.options.parse({ request: { remove: ['cookie'] } }), testInit('h')))
     app.get('*', (c) => c.text(c.req.header('cookie') ?? 'none'))
     expect(await (await app.request('/', { headers: { cookie: 'a=1' } })).text()).toBe('a=1')
   })

@@ -1,3 +1,4 @@
+import { testInit } from '../testing.ts'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Hono } from 'hono'
@@ -46,7 +47,7 @@ function policyApp(options: Record<string, unknown>) {
     c.set('upstreamHeaders', new Headers(c.req.raw.headers))
     await next()
   })
-  app.use('*', jwt.create(jwt.options.parse({ issuer: ISS, audience: AUD, ...options }), { name: 'auth' }))
+  app.use('*', jwt.create(jwt.options.parse({ issuer: ISS, audience: AUD, ...options }), testInit('auth')))
   app.all('*', (c) => c.json({ principal: c.var.principal ?? null, upstream: Object.fromEntries(c.var.upstreamHeaders) }))
   return app
 }

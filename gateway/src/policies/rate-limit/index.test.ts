@@ -1,3 +1,4 @@
+import { testInit } from '../testing.ts'
 import { Hono } from 'hono'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -25,7 +26,7 @@ function policyApp(options: Record<string, unknown>) {
     c.set('upstreamHeaders', new Headers())
     await next()
   })
-  app.use('*', rateLimit.create(rateLimit.options.parse(options), { name: 'rl' }))
+  app.use('*', rateLimit.create(rateLimit.options.parse(options), testInit('rl')))
   app.all('*', () => new Response('ok', { headers: { 'x-upstream': '1' } }))
   return app
 }
@@ -77,7 +78,7 @@ describe('rate-limit: allowing and refusing', () => {
       c.set('remoteAddress', '192.0.2.1')
       await next()
     })
-    app.use('*', rateLimit.create(rateLimit.options.parse({ limit: { requests: 5, per: '1m' }, key: 'ip' }), { name: 'rl' }))
+    app.use('*', rateLimit.create(rateLimit.options.parse({ limit: { requests: 5, per: '1m' }, key: 'ip' }), testInit('rl')))
     app.get('*', () => {
       throw new Error('boom')
     })
