@@ -48,7 +48,7 @@ export const gateway: Command = {
 
 export const node: Command = {
   name: 'node',
-  usage: '--role storage|processing|metadata [--port N] [--grpc-port N] [--data DIR] [--host H]',
+  usage: '--role storage|processing|metadata [--port N] [--grpc-port N] [--data DIR] [--host H] [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]',
   summary: 'run one internal node (Connect + gRPC-web on --port, native gRPC on --grpc-port; Node runtime)',
   async run(args) {
     await startRoleNode(args).catch(exitOnStartupError)

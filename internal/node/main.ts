@@ -5,7 +5,8 @@ import { withStandardGrpc } from '../shell/grpc-standard/routes.ts'
 import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
-import type { Shell } from '../shell/shell.ts'
+import type { Shell, ShellOptions } from '../shell/shell.ts'
+import { lockDataDir } from './data-lock.ts'
 import { parseLabels, startRegistration } from './registration.ts'
 import type { Registration } from './registration.ts'
 import type { OpenedRole, Role } from './role.ts'
@@ -28,6 +29,8 @@ export interface RoleNodeOptions {
   readonly registryUrl?: string | undefined
   /** Extra listeners of this runtime (Node: native gRPC over h2c), closed after the drain. */
   readonly extraListeners?: (opened: OpenedRole) => Promise<{ close(): Promise<void> }[]>
+  /** Process-wide concurrency limit with a bounded queue on the shell's listener (absent = none). */
+  readonly admission?: ShellOptions['admission']
 }
 
 export interface RunningRoleNode {
@@ -44,14 +47,15 @@ export interface RunningRoleNode {
  */
 export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): Promise<RunningRoleNode> {
   const sink = createBatchingSink(runtime.writeStdout)
-  const shell = createShell({ node: options.role.name, runtime, version: options.version, sink })
+  const shell = createShell({ node: options.role.name, runtime, version: options.version, sink, admission: options.admission })
   let address = ''
-  const roleOpened = await options.role.open({
-    dataDir: options.dataDir,
-    address: () => address,
-    env: runtime.env,
-    registryUrl: options.registryUrl,
-  })
+  const lock = await lockDataDir(options.dataDir)
+  const roleOpened = await options.role
+    .open({ dataDir: options.dataDir, address: () => address, env: runtime.env, registryUrl: options.registryUrl, metrics: shell.metrics })
+    .catch(async (err: unknown) => {
+      await lock.release()
+      throw err
+    })
   // Like any gRPC server: grpc.health.v1 (backed by readiness) and server reflection beside the role's services.
   const opened: OpenedRole = {
     routes: withStandardGrpc(roleOpened.routes, () => shell.lifecycle.readiness().ready),
@@ -67,6 +71,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     await leave()
     await Promise.all(extra.map((l) => l.close()))
     await opened.close()
+    await lock.release()
     sink.flush()
   }
   const bind = { hostname: options.hostname, port: options.port }

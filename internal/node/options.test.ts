@@ -15,6 +15,16 @@ describe('parseRoleNodeArgs', () => {
       drainDeadlineMs: 30000,
       registryUrl: undefined,
       advertiseUrl: undefined,
+      admission: undefined,
+    })
+  })
+
+  it('takes the admission flags every node has', () => {
+    expect(parseRoleNodeArgs(['--role', 'metadata', '--max-concurrency', '4'], noEnv).admission).toEqual({ maxConcurrent: 4, maxQueue: 8, maxWaitMs: 1000 })
+    expect(parseRoleNodeArgs(['--role', 'metadata', '--max-concurrency', '4', '--max-queue', '0', '--max-queue-wait', '5'], noEnv).admission).toEqual({
+      maxConcurrent: 4,
+      maxQueue: 0,
+      maxWaitMs: 5,
     })
   })
 

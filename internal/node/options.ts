@@ -1,4 +1,5 @@
-import { integerFlag, parseFlags, UsageError } from '../shell/flags.ts'
+import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, UsageError } from '../shell/flags.ts'
+import type { AdmissionArgs } from '../shell/flags.ts'
 
 export interface RoleNodeArgs {
   readonly role: string
@@ -12,16 +13,19 @@ export interface RoleNodeArgs {
   readonly registryUrl: string | undefined
   /** The URL peers use to reach this node (registry, NOT_LEADER); default `http://host:port`. */
   readonly advertiseUrl: string | undefined
+  /** Process-wide admission on the node's listener; undefined = off. */
+  readonly admission: AdmissionArgs | undefined
 }
 
-const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry', 'advertise'] as const
+const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry', 'advertise', ...ADMISSION_FLAGS] as const
 
 /**
  * `--role R` (required), `--port N` (default `PORT` or 0 = any free port), `--host H`
  * (default 127.0.0.1), `--grpc-port N`, `--data DIR` (default `.gatehouse/<role>`),
  * `--drain-deadline MS` (default 30000), `--registry URL` (default `GATEHOUSE_REGISTRY_URL`; a
  * metadata node whose registry this node joins), `--advertise URL` (default
- * `GATEHOUSE_ADVERTISE_URL`, else the listening address: set it when listening on 0.0.0.0).
+ * `GATEHOUSE_ADVERTISE_URL`, else the listening address: set it when listening on 0.0.0.0),
+ * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS` (see `admissionFlags`).
  */
 export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) => string | undefined): RoleNodeArgs {
   const values = parseFlags(argv, FLAGS)
@@ -37,6 +41,7 @@ export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) =
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
     registryUrl: values.get('registry') ?? env('GATEHOUSE_REGISTRY_URL'),
     advertiseUrl: values.get('advertise') ?? env('GATEHOUSE_ADVERTISE_URL'),
+    admission: admissionFlags(values),
   }
 }
 

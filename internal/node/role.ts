@@ -1,4 +1,5 @@
 import type { NodeRole } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
+import type { Registry } from '../shell/metrics.ts'
 import type { RpcRoutes } from '../shell/rpc.ts'
 
 /** What a role needs to open its embedded stores. */
@@ -11,6 +12,8 @@ export interface RoleContext {
   readonly registryUrl: string | undefined
   /** The process environment (roles read their few settings from it). */
   env(name: string): string | undefined
+  /** The node's metrics registry (e.g. for the egress client's counters). */
+  readonly metrics: Registry
 }
 
 /** A role opened on its stores: the services it serves and how to close it. */

@@ -1,5 +1,6 @@
+import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { createAdmission } from './admission.ts'
+import { admit, createAdmission } from './admission.ts'
 import { GatewayError } from './errors.ts'
 
 async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
@@ -113,5 +114,48 @@ describe('createAdmission', () => {
     { maxConcurrent: 1, maxQueue: 0, maxWaitMs: Number.NaN },
   ])('refuses bad options %j', (options) => {
     expect(() => createAdmission(options)).toThrow(TypeError)
+  })
+})
+
+describe('admit', () => {
+  const streamingApp = (admission: ReturnType<typeof createAdmission>, body: () => ReadableStream<Uint8Array>) => {
+    const app = new Hono()
+    app.use('*', admit(admission))
+    app.get('/stream', () => new Response(body()))
+    app.get('/fail', () => {
+      throw new Error('boom')
+    })
+    app.get('/empty', (c) => c.body(null, 204))
+    return app
+  }
+
+  it('holds the slot while the response body streams, and frees it when the body ends', async () => {
+    const admission = createAdmission({ maxConcurrent: 1, maxQueue: 0, maxWaitMs: 1000 })
+    let push!: ReadableStreamDefaultController<Uint8Array>
+    const app = streamingApp(admission, () => new ReadableStream({ start: (c) => void (push = c) }))
+    const res = await app.request('/stream')
+    expect(admission.inFlight).toBe(1) // headers sent, body still coming
+    const reader = res.body!.getReader()
+    push.enqueue(new Uint8Array([1, 2]))
+    expect((await reader.read()).value).toEqual(new Uint8Array([1, 2]))
+    expect(admission.inFlight).toBe(1)
+    push.close()
+    expect((await reader.read()).done).toBe(true)
+    expect(admission.inFlight).toBe(0)
+  })
+
+  it('frees the slot when the consumer cancels the body, after an error answer, and for bodiless answers', async () => {
+    const admission = createAdmission({ maxConcurrent: 1, maxQueue: 0, maxWaitMs: 1000 })
+    const app = streamingApp(admission, () => new ReadableStream({ pull: () => new Promise(() => {}) }))
+    const res = await app.request('/stream')
+    expect(admission.inFlight).toBe(1)
+    await res.body!.cancel()
+    expect(admission.inFlight).toBe(0)
+    const failed = await app.request('/fail')
+    expect(failed.status).toBe(500)
+    await failed.text()
+    expect(admission.inFlight).toBe(0)
+    expect((await app.request('/empty')).status).toBe(204)
+    expect(admission.inFlight).toBe(0)
   })
 })

@@ -128,16 +128,51 @@ export function createAdmission({ maxConcurrent, maxQueue, maxWaitMs, metrics }:
   }
 }
 
-/** Middleware holding a slot of `admission` until the handlers after it have answered (response headers). */
+/**
+ * Middleware holding a slot of `admission` until the request is over: the response body has been
+ * sent (or the client went away), not merely the headers — a stream or a large download is
+ * work in progress for its whole length.
+ */
 export function admit<V extends object>(admission: Admission): MiddlewareHandler<ShellEnv<V>> {
   return async function admitRequest(c, next) {
     const release = await admission.acquire(() => clientGone(c.env))
     try {
       await next()
-    } finally {
+    } catch (err) {
       release()
+      throw err
     }
+    const res = c.res
+    if (!res.body) return release()
+    c.res = undefined as unknown as Response // hono's setter would merge the old headers into the new response
+    c.res = new Response(releasedAtEnd(res.body, release), res)
   }
+}
+
+/** The same bytes, calling `release` once the stream ends, fails or is cancelled by the consumer. */
+function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read()
+          if (done) {
+            release()
+            controller.close()
+          } else controller.enqueue(value)
+        } catch (err) {
+          release()
+          controller.error(err)
+        }
+      },
+      cancel(reason) {
+        release()
+        return reader.cancel(reason)
+      },
+    },
+    { highWaterMark: 0 },
+  )
 }
 
 /** An AbortSignal for the runtime's "client disconnected" hook (made only when a request must wait). */

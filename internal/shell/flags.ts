@@ -26,3 +26,25 @@ export function integerFlag(flag: string, text: string, min: number, max: number
   if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`)
   return n
 }
+
+/** Process-wide admission: at most `maxConcurrent` requests run, `maxQueue` wait up to `maxWaitMs`. */
+export interface AdmissionArgs {
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  readonly maxWaitMs: number
+}
+
+/** The admission flags every node takes; add them to the node's flag list. */
+export const ADMISSION_FLAGS = ['max-concurrency', 'max-queue', 'max-queue-wait'] as const
+
+/**
+ * `--max-concurrency N` (default 0 = no process-wide limit), `--max-queue N` (default 2 × N),
+ * `--max-queue-wait MS` (default 1000): requests past them get 503 OVERLOADED with Retry-After.
+ * Undefined when there is no limit.
+ */
+export function admissionFlags(values: ReadonlyMap<string, string>): AdmissionArgs | undefined {
+  const maxConcurrent = integerFlag('max-concurrency', values.get('max-concurrency') ?? '0', 0, 1_000_000)
+  const maxQueue = integerFlag('max-queue', values.get('max-queue') ?? String(2 * maxConcurrent), 0, 1_000_000)
+  const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
+  return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
+}

@@ -5,6 +5,7 @@ import { processingRoutes } from '../../processing/routes.ts'
 import { createProcessingService } from '../../processing/service.ts'
 import { createEgressTransport } from '../../shell/egress/client.ts'
 import { createStaticEndpoints } from '../../shell/egress/discovery.ts'
+import { egressMetrics } from '../../shell/egress/metrics.ts'
 import { NodeRole, RegistryService } from '../../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import { createRegistryEndpoints } from '../../shell/egress/registry-endpoints.ts'
 import type { Role } from '../role.ts'
@@ -21,7 +22,7 @@ export const processingRole: Role = {
   name: 'processing',
   registryRole: NodeRole.PROCESSING,
   description: 'tasks with a bounded queue (OVERLOADED when full), streamed progress, cancel',
-  async open({ env, registryUrl }) {
+  async open({ env, registryUrl, metrics }) {
     const urls = (env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL).split(',').map((u) => u.trim())
     const discovery = registryUrl
       ? createRegistryEndpoints({
@@ -37,6 +38,7 @@ export const processingRole: Role = {
       endpoints: discovery ?? createStaticEndpoints(urls),
       transportFor: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true }),
       zone: env('GATEHOUSE_ZONE'),
+      observer: egressMetrics(metrics),
     })
     const service = createProcessingService({ storage: createClient(StorageService, transport) })
     return {

@@ -24,6 +24,7 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
     drainDeadlineMs: args.drainDeadlineMs,
     registryUrl: args.registryUrl,
     advertiseUrl: args.advertiseUrl,
+    admission: args.admission,
     extraListeners: async (opened) => {
       if (args.grpcPort === undefined) return []
       const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)

@@ -44,10 +44,12 @@ export async function runAttempts<R>(up: Upstream, plan: CallPlan, attempt: Atte
     try {
       const result = await raceSignal(attempt(up.transport(picked.url), remaining, end), plan.signal)
       picked.permit.success()
+      options.observer?.attempt(options.name, picked.url, undefined)
       return result
     } catch (e) {
       end()
       const err = outcome(e, plan.signal)
+      options.observer?.attempt(options.name, picked.url, err.code)
       const nl = notLeader(err)
       if (err.code === Code.Canceled) picked.permit.release() // the caller left: says nothing of the endpoint
       else if (nl || !options.failureCodes.includes(err.code)) picked.permit.success() // it answered: alive
@@ -57,6 +59,7 @@ export async function runAttempts<R>(up: Upstream, plan: CallPlan, attempt: Atte
       if (nl?.leader !== undefined && nl.leader !== picked.url && !followed && plan.replayable) {
         followed = true // the request had no effect: resend to the leader now, no backoff, no budget
         up.followLeader(nl.leader)
+        options.observer?.leaderRedirect(options.name)
         preferred = nl.leader
         continue
       }
@@ -66,6 +69,7 @@ export async function runAttempts<R>(up: Upstream, plan: CallPlan, attempt: Atte
       const delay = backoffMs(++retries, options.retry, options.random)
       if (plan.deadline !== undefined && now() + delay >= plan.deadline) throw deadlineExceeded(err)
       await sleep(delay, plan.signal)
+      options.observer?.retry(options.name)
     }
   }
 }

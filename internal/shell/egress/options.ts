@@ -4,6 +4,7 @@ import type { BalancePolicy } from './balancer.ts'
 import { resolveBreakerOptions } from './breaker.ts'
 import type { BreakerOptions } from './breaker.ts'
 import type { EndpointSource } from './discovery.ts'
+import type { EgressObserver } from './metrics.ts'
 import { resolveRetryOptions } from './retry.ts'
 import type { RetryOptions } from './retry.ts'
 
@@ -31,6 +32,8 @@ export interface EgressOptions {
   leaderTtlMs?: number
   /** Run once per logical call (not per attempt), after the request id / trace headers are set. */
   interceptors?: readonly Interceptor[]
+  /** Told of every attempt, retry and leader redirect (see `egressMetrics`); default: nobody. */
+  observer?: EgressObserver | undefined
   /** ms since the epoch; injected in tests (breaker windows and cooldowns, budget, deadlines). */
   now?: () => number
   /** [0, 1); injected in tests (balancer draws, backoff jitter). */
@@ -49,6 +52,7 @@ export interface ResolvedEgressOptions {
   readonly defaultTimeoutMs: number
   readonly leaderTtlMs: number
   readonly interceptors: readonly Interceptor[]
+  readonly observer: EgressObserver | undefined
   readonly now: () => number
   readonly random: () => number
 }
@@ -78,6 +82,7 @@ export function resolveEgressOptions(o: EgressOptions): ResolvedEgressOptions {
     defaultTimeoutMs,
     leaderTtlMs,
     interceptors: [...(o.interceptors ?? [])],
+    observer: o.observer,
     now: o.now ?? Date.now,
     random: o.random ?? Math.random,
   }
