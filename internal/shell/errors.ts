@@ -1,10 +1,11 @@
 import { HTTPException } from 'hono/http-exception'
 
 /**
- * The one error taxonomy of every Gatehouse node, and its single rendering as RFC 9457
- * `application/problem+json`. Request-time failures are thrown as `GatewayError` anywhere and
- * rendered only here; anything else that reaches the renderer becomes a bare INTERNAL error,
- * so a stack trace or a foreign message never reaches a client.
+ * The one error taxonomy of every Gatehouse node, its mapping to HTTP, Connect and gRPC, and its
+ * rendering as RFC 9457 `application/problem+json` (rpc-errors.ts renders the same errors for
+ * gRPC, gRPC-web and Connect callers from these tables). Request-time failures are thrown as
+ * `GatewayError` anywhere and rendered only by the shell; anything else that reaches the renderer
+ * becomes a bare INTERNAL error, so a stack trace or a foreign message never reaches a client.
  */
 
 export const ERROR_CODES = [
@@ -54,6 +55,29 @@ export const CODE_INFO: Readonly<Record<ErrorCode, CodeInfo>> = {
   STALE_EPOCH: { status: 409, connect: 'aborted', grpc: 10, title: 'Stale epoch' },
   CANCELED: { status: 499, connect: 'canceled', grpc: 1, title: 'Request canceled' },
   INTERNAL: { status: 500, connect: 'internal', grpc: 13, title: 'Internal error' },
+}
+
+/**
+ * Connect's HTTP status for each of its codes (https://connectrpc.com/docs/protocol#error-codes),
+ * used for Connect unary error responses; connect-es keeps its own table private.
+ */
+export const CONNECT_HTTP_STATUS: Readonly<Record<ConnectCode, number>> = {
+  canceled: 499,
+  unknown: 500,
+  invalid_argument: 400,
+  deadline_exceeded: 504,
+  not_found: 404,
+  already_exists: 409,
+  permission_denied: 403,
+  resource_exhausted: 429,
+  failed_precondition: 400,
+  aborted: 409,
+  out_of_range: 400,
+  unimplemented: 501,
+  internal: 500,
+  unavailable: 503,
+  data_loss: 500,
+  unauthenticated: 401,
 }
 
 export interface GatewayErrorOptions {

@@ -296,7 +296,12 @@ describe('process admission', () => {
       return c.text(name)
     })
     shell.lifecycle.markReady()
-    const hold = (name: string) => shell.app.request(`/hold/${name}`)
+    // Read each answer whole, as a server writing it to the socket would: a slot is held until
+    // the body has been sent, not just the headers.
+    const hold = async (name: string) => {
+      const res = await shell.app.request(`/hold/${name}`)
+      return new Response(await res.arrayBuffer(), res)
+    }
     const running = (name: string) => latch(`in:${name}`).promise
     const finish = (name: string) => latch(`out:${name}`).resolve()
     const metric = async (series: string) => sample(await (await shell.app.request('/metrics')).text(), series)

@@ -4,13 +4,14 @@ import { admit, createAdmission } from './admission.ts'
 import { createLogger } from './access-log.ts'
 import type { LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
-import { GatewayError, renderProblem, toGatewayError } from './errors.ts'
+import { GatewayError, toGatewayError } from './errors.ts'
 import { createLifecycle } from './lifecycle.ts'
 import type { Lifecycle } from './lifecycle.ts'
 import { createRegistry } from './metrics.ts'
 import type { Registry } from './metrics.ts'
 import { createCorrelate } from './correlate.ts'
 import { mountPlanes } from './planes.ts'
+import { renderForCaller } from './rpc-errors.ts'
 
 export interface ShellOptions {
   /** The node's role, e.g. `gateway`; a label on logs and metrics. */
@@ -38,7 +39,7 @@ export interface Shell<V extends object> {
   readonly lifecycle: Lifecycle
   readonly metrics: Registry
   readonly log: Logger
-  /** The one place an error becomes a response (problem+json; INTERNAL errors logged with their stack). */
+  /** The one place an error becomes a response, in the caller's protocol (rpc-errors.ts; INTERNAL errors logged with their stack). */
   renderError(err: unknown, c: Context<ShellEnv<V>>): Response
   /** Adds a JSON view at `/debug/<name>` (only served when a debug token is configured). */
   addDebugView(name: string, view: () => unknown): void
@@ -72,13 +73,13 @@ export function createShell<V extends object = object>(options: ShellOptions): S
     const error = toGatewayError(err)
     c.set('error', error)
     if (error.code === 'INTERNAL') log.error('unhandled error', { err, requestId: c.get('requestId') })
-    return renderProblem(error, c.get('requestId'))
+    return renderForCaller(error, c.req.raw, c.get('requestId'))
   }
   app.onError(renderError)
   app.notFound((c) => {
     const error = new GatewayError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)
     c.set('error', error)
-    return renderProblem(error, c.get('requestId'))
+    return renderForCaller(error, c.req.raw, c.get('requestId'))
   })
 
   return {

@@ -13,12 +13,13 @@ import {
   WatchRecordsResponseSchema,
 } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
 import { NodeRole, NodeSchema, RegistryService } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
+import { ControlService } from '../../proto/gen/gatehouse/control/v1/control_pb.ts'
 import { Codec, ProcessingService, TaskSchema, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
 import { ObjectSchema, PutObjectRequestSchema, StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 import { http } from '../../proto/gen/google/api/annotations_pb.ts'
 import type { HttpRule } from '../../proto/gen/google/api/http_pb.ts'
 
-const SERVICES: readonly DescService[] = [StorageService, ProcessingService, MetadataService, RegistryService]
+const SERVICES: readonly DescService[] = [StorageService, ProcessingService, MetadataService, RegistryService, ControlService]
 const METHODS: readonly DescMethod[] = SERVICES.flatMap((s) => s.methods)
 
 /** The HTTP verb ("GET", "HEAD", ...) and path template of a rule. */
@@ -37,7 +38,8 @@ function fieldAt(message: DescMessage, path: string): DescField | undefined {
   return field.fieldKind === 'message' ? fieldAt(field.message, rest.join('.')) : undefined
 }
 
-const READ = /^(Get|List|Head|Watch)/
+/** Methods that only read (ValidateBundle and DiffBundle compute an answer without changing anything). */
+const READ = /^(Get|List|Head|Watch|ValidateBundle$|DiffBundle$)/
 /** The methods that are safe to retry although they change state (deliberate, see proto/README.md). */
 const IDEMPOTENT = [
   'StorageService.DeleteBucket',
@@ -49,12 +51,14 @@ const IDEMPOTENT = [
   'RegistryService.RegisterNode',
   'RegistryService.Heartbeat',
   'RegistryService.DeregisterNode',
+  'ControlService.DrainNode',
+  'ControlService.ReportNodeStatus',
 ]
 const qualified = (m: DescMethod) => `${m.parent.name}.${m.name}`
 
 describe('google.api.http rules', () => {
   it('are set on every method of every service', () => {
-    expect(METHODS.length).toBe(29)
+    expect(METHODS.length).toBe(40)
     const missing = METHODS.filter((m) => !hasOption(m, http) || getOption(m, http).pattern.case === undefined)
     expect(missing.map(qualified)).toEqual([])
   })
@@ -116,9 +120,9 @@ describe('google.api.http rules', () => {
 })
 
 describe('idempotency_level', () => {
-  it('is NO_SIDE_EFFECTS on every read method (Get*, List*, Head*, Watch*) and only there', () => {
+  it('is NO_SIDE_EFFECTS on every read method (Get*, List*, Head*, Watch*, ValidateBundle, DiffBundle) and only there', () => {
     const reads = METHODS.filter((m) => READ.test(m.name))
-    expect(reads.length).toBe(14)
+    expect(reads.length).toBe(21)
     const wrong = METHODS.filter(
       (m) => (m.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) !== READ.test(m.name),
     )

@@ -1,4 +1,5 @@
 /** How bundles and their problems read on a terminal: `gatehouse check` and `gatehouse routes`. */
+import { bindingsOf } from '../transcode/index.ts'
 import { formatDuration } from './duration.ts'
 import type { Bundle, BundleProblem, RouteSpec } from './types.ts'
 
@@ -22,24 +23,30 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 const COLUMNS = ['ID', 'METHODS', 'HOST', 'PATH', 'HEADERS', 'POLICIES', 'UPSTREAM', 'TIMEOUT'] as const
 
-function routeRow(route: RouteSpec): string[] {
+/** One row per route; an rpc route gets one per google.api.http binding of its proto target. */
+function routeRows(route: RouteSpec): string[][] {
   const { match } = route
   const headers = Object.entries(match.headers).map(([name, value]) => `${name}=${value}`)
-  return [
+  const row = (methods: string, path: string, upstream: string) => [
     route.id,
-    match.methods?.join(',') ?? '*',
+    methods,
     match.host ?? '*',
-    match.path,
+    path,
     headers.length > 0 ? headers.join(',') : '-',
     route.policies.length > 0 ? route.policies.join(',') : '-',
-    `${route.upstream.kind}:${route.upstream.service}`,
+    upstream,
     formatDuration(route.timeoutMs),
   ]
+  const { upstream } = route
+  if (upstream.kind !== 'rpc') return [row(match.methods?.join(',') ?? '*', match.path ?? '-', `${upstream.kind}:${upstream.service}`)]
+  const resolved = bindingsOf(upstream.proto)
+  if ('error' in resolved) return [row('-', '-', `rpc:${upstream.service} (${resolved.error})`)]
+  return resolved.bindings.map((b) => row(b.verb, b.path, `rpc:${upstream.service} ${b.method.parent.name}/${b.method.name}`))
 }
 
 /** A fixed-width table of the routes, in bundle order, then the bundle's hash and size. */
 export function formatRouteTable(bundle: Bundle): string {
-  const rows = [[...COLUMNS], ...bundle.routes.map(routeRow)]
+  const rows = [[...COLUMNS], ...bundle.routes.flatMap(routeRows)]
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)))
   const lines = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`

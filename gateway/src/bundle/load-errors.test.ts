@@ -46,9 +46,48 @@ describe('loadBundle problems', () => {
     ])
   })
 
-  it('reports a missing required key at the entry that lacks it', async () => {
+  it('reports a route without an upstream at the entry that lacks it', async () => {
     const text = 'routes:\n  - id: a\n    match: { path: /a }\n'
-    expect(await problems(text)).toEqual([`${at(F, text, 'id: a')}: missing required key "http" (at routes[0])`])
+    expect(await problems(text)).toEqual([`${at(F, text, 'id: a')}: a route needs an upstream: one of http, passthrough or rpc (at routes[0])`])
+  })
+
+  it('reports a route with two upstreams, an rpc route with a path, and a passthrough route without one', async () => {
+    const text = [
+      'routes:',
+      '  - id: two',
+      '    match: { path: /a }',
+      '    http: demo',
+      '    passthrough: demo',
+      '  - id: rpc-path',
+      '    match: { path: /b }',
+      '    rpc: { service: demo, proto: gatehouse.storage.v1.StorageService }',
+      '  - id: no-path',
+      '    match: { host: api.example.com }',
+      '    passthrough: demo',
+      '',
+    ].join('\n')
+    expect(await problems(text)).toEqual([
+      `${at(F, text, 'demo', 2)}: a route has one upstream, found http and passthrough (at routes[0].passthrough)`,
+      `${at(F, text, '/b')}: an rpc route takes its path from the google.api.http annotations of gatehouse.storage.v1.StorageService; match only host and headers (at routes[1].match.path)`,
+      `${at(F, text, '{ host')}: match.path is required (only rpc routes take their paths from annotations) (at routes[2].match)`,
+    ])
+  })
+
+  it('checks the service of passthrough and rpc routes, and the shape of a proto name', async () => {
+    const text = [
+      'routes:',
+      '  - id: p',
+      '    match: { path: /a }',
+      '    passthrough: dem',
+      '  - id: r',
+      '    rpc: { service: demoo, proto: "not a name" }',
+      '',
+    ].join('\n')
+    expect(await problems(text)).toEqual([
+      `${at(F, text, 'dem\n')}: unknown service "dem" (did you mean "demo"?) (at routes[0].passthrough)`,
+      `${at(F, text, 'demoo')}: unknown service "demoo" (did you mean "demo"?) (at routes[1].rpc.service)`,
+      `${at(F, text, '"not a name"')}: invalid proto name "not a name" (expected package.Service or package.Service/Method) (at routes[1].rpc.proto)`,
+    ])
   })
 
   it('reports a dangling policy reference with a suggestion', async () => {

@@ -6,8 +6,10 @@ import { BundleError } from './bundle-error.ts'
 import { collectFile, emptyCollection, isMap, report } from './collect.ts'
 import type { Collection, CollectedRoute } from './collect.ts'
 import { canonicalJson, sha256Hex } from './hash.ts'
+import { bindingsOf } from '../transcode/index.ts'
+import { PROTO_NAME } from './schema.ts'
 import { didYouMean } from './suggest.ts'
-import type { Bundle, PolicyInstance, RouteSpec, Service, SourceFile } from './types.ts'
+import type { Bundle, PolicyInstance, RouteSpec, RouteUpstream, Service, SourceFile } from './types.ts'
 import { parseSource } from './yaml-source.ts'
 
 export { BundleError } from './bundle-error.ts'
@@ -43,7 +45,7 @@ function checkReferences(c: Collection, route: CollectedRoute): void {
   const at = (...rest: (string | number)[]) => ({ local: ['routes', route.local, ...rest], shown: ['routes', route.index, ...rest] })
   const fail = (where: ReturnType<typeof at>, message: string) =>
     report(c, route.file, { path: where.local, target: 'value', message }, where.shown)
-  const { policies, http } = route.raw
+  const { policies, http, passthrough, rpc } = route.raw
   if (Array.isArray(policies)) {
     const seen = new Set<string>()
     policies.forEach((name: unknown, i) => {
@@ -53,9 +55,23 @@ function checkReferences(c: Collection, route: CollectedRoute): void {
       seen.add(name)
     })
   }
-  if (typeof http === 'string' && !c.services.has(http)) {
-    fail(at('http'), `unknown service "${http}"${didYouMean(http, c.services.keys())}`)
+  const service = (name: unknown, ...where: string[]) => {
+    if (typeof name === 'string' && !c.services.has(name)) fail(at(...where), `unknown service "${name}"${didYouMean(name, c.services.keys())}`)
   }
+  service(http, 'http')
+  service(passthrough, 'passthrough')
+  if (isMap(rpc)) {
+    service(rpc.service, 'rpc', 'service')
+    const resolved = typeof rpc.proto === 'string' && PROTO_NAME.test(rpc.proto) ? bindingsOf(rpc.proto) : undefined
+    if (resolved && 'error' in resolved) fail(at('rpc', 'proto'), resolved.error)
+  }
+}
+
+function upstreamOf(route: { http?: string | undefined; passthrough?: string | undefined; rpc?: { service: string; proto: string } | undefined }): RouteUpstream {
+  if (route.rpc) return { kind: 'rpc', service: route.rpc.service, proto: route.rpc.proto }
+  if (route.passthrough !== undefined) return { kind: 'passthrough', service: route.passthrough }
+  if (route.http !== undefined) return { kind: 'http', service: route.http }
+  throw new Error('a validated route has an upstream') // the schema guarantees exactly one
 }
 
 /** The bundle's content from the valid entries (only called when there are no problems). */
@@ -79,12 +95,13 @@ function build(c: Collection): Omit<Bundle, 'hash' | 'files'> {
   for (const { value, location } of c.routes) {
     if (!value) continue
     const { match } = value
+    const upstream = upstreamOf(value)
     routes.push({
       id: value.id,
       match: { methods: match.method, host: match.host, path: match.path, headers: match.headers ?? {} },
       policies: value.policies,
-      timeoutMs: value.timeout ?? services.get(value.http)?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      upstream: { kind: 'http', service: value.http },
+      timeoutMs: value.timeout ?? services.get(upstream.service)?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      upstream,
       concurrency: value.concurrency && {
         limit: value.concurrency.limit,
         queue: value.concurrency.queue,

@@ -76,7 +76,8 @@ const MatchSpec = z.strictObject({
       }
     })
     .meta({ pattern: '^/', examples: ['/v1/items/{id}', '/files/{rest=**}'] })
-    .describe('Path template: literal segments, {name}, {name=a/*/b}, * (one segment), ** (the rest)'),
+    .optional()
+    .describe('Path template: literal segments, {name}, {name=a/*/b}, * (one segment), ** (the rest). Required, except on rpc routes (their paths come from google.api.http annotations)'),
   headers: z
     .record(z.string().regex(TOKEN, 'not a valid header name'), HeaderValue)
     .transform((headers, ctx) => {
@@ -100,16 +101,61 @@ const Concurrency = z
   })
   .describe("Concurrency limit of this route (per gateway process); past it, 503 OVERLOADED with Retry-After")
 
+/** `package.Service` or `package.Service/Method`. */
+export const PROTO_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\/[A-Za-z_][A-Za-z0-9_]*)?$/
+
+const RpcTarget = z
+  .strictObject({
+    service: z.string().describe('The upstream service (under services:) that serves the proto service'),
+    proto: z
+      .string()
+      .regex(PROTO_NAME, {
+        error: (issue) => `invalid proto name ${show(issue.input)} (expected package.Service or package.Service/Method)`,
+      })
+      .meta({ examples: ['gatehouse.storage.v1.StorageService', 'gatehouse.storage.v1.StorageService/HeadObject'] })
+      .describe('A proto service (every method with a google.api.http rule) or one method, Service/Method'),
+  })
+  .describe('Upstream kind rpc: REST transcoded to protobuf calls, paths and verbs from google.api.http annotations')
+
+const UPSTREAM_KINDS = ['http', 'passthrough', 'rpc'] as const
+
 export const RouteEntry = z
   .strictObject({
     id: RouteId,
-    match: MatchSpec.describe('What requests the route takes'),
+    match: MatchSpec.default({}).describe('What requests the route takes'),
     policies: z.array(z.string()).default([]).describe('Names of policy instances, in the order they run'),
     timeout: Timeout.optional().describe("Time until the upstream's response headers; default: the service's, else 30s"),
-    http: z.string().describe('Upstream: the name of a service to proxy to'),
+    http: z.string().optional().describe('Upstream kind http: the name of a service to reverse-proxy to'),
+    passthrough: z
+      .string()
+      .optional()
+      .describe('Upstream kind passthrough: the name of a service that gets Connect / gRPC-web / gRPC calls as they are (CORS and deadlines handled)'),
+    rpc: RpcTarget.optional(),
     concurrency: Concurrency.optional(),
   })
-  .describe('A route: a request match, its policies and its upstream')
+  .superRefine((route, ctx) => {
+    const kinds = UPSTREAM_KINDS.filter((kind) => route[kind] !== undefined)
+    if (kinds.length !== 1) {
+      const message =
+        kinds.length === 0
+          ? 'a route needs an upstream: one of http, passthrough or rpc'
+          : `a route has one upstream, found ${kinds.join(' and ')}`
+      ctx.addIssue({ code: 'custom', message, path: kinds.length === 0 ? [] : [kinds[1] ?? 'http'] })
+      return
+    }
+    if (route.rpc === undefined && route.match.path === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'match.path is required (only rpc routes take their paths from annotations)', path: ['match'] })
+    }
+    if (route.rpc !== undefined && (route.match.path !== undefined || route.match.method !== undefined)) {
+      const key = route.match.path !== undefined ? 'path' : 'method'
+      ctx.addIssue({
+        code: 'custom',
+        message: `an rpc route takes its ${key} from the google.api.http annotations of ${route.rpc.proto}; match only host and headers`,
+        path: ['match', key],
+      })
+    }
+  })
+  .describe('A route: a request match, its policies and its upstream (exactly one of http, passthrough, rpc)')
 
 /** Step one of a policy entry: `type` is a string; the other keys belong to the type. */
 export const PolicyHead = z.looseObject({ type: z.string().describe('Policy type') })

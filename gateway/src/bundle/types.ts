@@ -44,8 +44,8 @@ export interface RouteMatchSpec {
   readonly methods: readonly string[] | undefined
   /** Lower-case exact host (no port) or `*.example.com`; undefined = any host. */
   readonly host: string | undefined
-  /** The path template as written, e.g. `/v1/items/{id}` or `/files/{rest=**}`. */
-  readonly path: string
+  /** The path template as written, e.g. `/v1/items/{id}` or `/files/{rest=**}`; undefined on rpc routes (annotations give it). */
+  readonly path: string | undefined
   /** Lower-case header name -> exact value required, or `*` = must be present. */
   readonly headers: Readonly<Record<string, string>>
 }
@@ -57,11 +57,18 @@ export interface RouteSpec {
   readonly policies: readonly string[]
   /** Time allowed until the upstream's response headers arrive. */
   readonly timeoutMs: number
-  readonly upstream: { readonly kind: 'http'; readonly service: string }
+  readonly upstream: RouteUpstream
   /** Per-route admission (per process): slots, waiting places, longest wait. Undefined = no limit. */
   readonly concurrency?: RouteConcurrency | undefined
   readonly location: SourceLocation
 }
+
+/** Where a route's requests go: reverse proxy, Connect/gRPC-web/gRPC as is, or REST transcoded to protobuf calls. */
+export type RouteUpstream =
+  | { readonly kind: 'http'; readonly service: string }
+  | { readonly kind: 'passthrough'; readonly service: string }
+  /** `proto`: package.Service (every annotated method) or package.Service/Method. */
+  | { readonly kind: 'rpc'; readonly service: string; readonly proto: string }
 
 export interface RouteConcurrency {
   readonly limit: number

@@ -36,8 +36,22 @@ export function upstreamHeadersFor(c: Context<GatewayEnv>): Headers {
  * is 503 UNAVAILABLE at once, without a connection attempt.
  */
 export function createForward(route: RouteSpec, service: Service, http: HttpExchange, upstream: UpstreamEndpoints): GatewayMiddleware {
+  const forwardWithin = createForwarder(service, http, upstream)
   const timeoutMs = route.timeoutMs
-  return async function forward(c) {
+  return function forward(c) {
+    return forwardWithin(c, timeoutMs)
+  }
+}
+
+/**
+ * Forwards the request of `c` as `createForward` does, with a timeout (to response headers) and
+ * optionally a body chosen per request: the `passthrough` handler derives both from the caller's
+ * deadline and protocol. `body` undefined = the client's body as it streams in.
+ */
+export type Forwarder = (c: Context<GatewayEnv>, timeoutMs: number, body?: ReadableStream<Uint8Array> | null) => Promise<Response>
+
+export function createForwarder(service: Service, http: HttpExchange, upstream: UpstreamEndpoints): Forwarder {
+  return async function forwardWithin(c, timeoutMs, requestBody) {
     const headers = c.get('upstreamHeaders')
     if (service.preserveHost) {
       const host = c.req.header('host')
@@ -46,7 +60,7 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
       headers.delete('host')
     }
     const method = c.req.method
-    const body = method === 'GET' || method === 'HEAD' ? null : c.req.raw.body
+    const body = requestBody !== undefined ? requestBody : method === 'GET' || method === 'HEAD' ? null : c.req.raw.body
     const path = rawPathAndQuery(c.req.url)
     let endpoint = upstream.pick()
     let tried: UpstreamEndpoint[] | undefined // only allocated on failover

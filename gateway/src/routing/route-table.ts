@@ -22,6 +22,16 @@ export interface RouteTable<T> {
   match(request: RequestFacts): MatchResult<T>
 }
 
+/**
+ * One entry of the table: a route and what runs for it. `binding` gives the path and methods
+ * when they do not come from the route's match (an rpc route has one entry per google.api.http rule).
+ */
+export interface TableRoute<T> {
+  readonly route: RouteSpec
+  readonly value: T
+  readonly binding?: { readonly path: string; readonly methods: readonly string[] } | undefined
+}
+
 interface Entry<T> {
   readonly route: RouteSpec
   readonly value: T
@@ -34,14 +44,19 @@ interface Entry<T> {
  * An immutable table; built once per bundle. Routes are tried in bundle order (first match wins);
  * a route listing GET also matches HEAD.
  */
-export function createRouteTable<T>(routes: readonly { route: RouteSpec; value: T }[]): RouteTable<T> {
-  const entries: Entry<T>[] = routes.map(({ route, value }) => ({
-    route,
-    value,
-    template: parsePathTemplate(route.match.path),
-    methods: route.match.methods ? withHead(route.match.methods) : undefined,
-    headers: Object.entries(route.match.headers),
-  }))
+export function createRouteTable<T>(routes: readonly TableRoute<T>[]): RouteTable<T> {
+  const entries: Entry<T>[] = routes.map(({ route, value, binding }) => {
+    const path = binding?.path ?? route.match.path
+    if (path === undefined) throw new Error(`route "${route.id}" has no path`)
+    const methods = binding?.methods ?? route.match.methods
+    return {
+      route,
+      value,
+      template: parsePathTemplate(path),
+      methods: methods ? withHead(methods) : undefined,
+      headers: Object.entries(route.match.headers),
+    }
+  })
   return {
     size: entries.length,
     match(request) {

@@ -1,0 +1,10 @@
+// REST <-> RPC transcoding: routes of upstream kind `rpc` (see README.md).
+export { resolveRpcTarget, PROTO_FILES, PROTO_REGISTRY } from './registry.ts'
+export type { RpcTarget } from './registry.ts'
+export { httpBindings, hasHttpRule } from './http-rules.ts'
+export type { HttpBinding } from './http-rules.ts'
+export { createTranscoder } from './transcoder.ts'
+export type { TranscoderOptions } from './transcoder.ts'
+export { DEFAULT_MAX_BODY_BYTES } from './read-body.ts'
+export { RPC_CODES } from './rpc-problem.ts'
+export { bindingsOf } from './bindings-of.ts'

@@ -1,0 +1,55 @@
+import { GatewayError } from '../../../internal/shell/errors.ts'
+
+/** The default bound of a buffered (JSON or raw unary) request body. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+/**
+ * Reads a whole request body, at most `maxBytes` of it: 413 PAYLOAD_TOO_LARGE as soon as the
+ * declared length or the bytes read pass the bound (the rest is never read).
+ */
+export async function readBoundedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
+  if (!req.body) return new Uint8Array(0)
+  const reader = req.body.getReader()
+  const parts: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(maxBytes)
+    }
+    parts.push(value)
+  }
+  if (parts.length === 1) return parts[0] as Uint8Array
+  const body = new Uint8Array(total)
+  let offset = 0
+  for (const part of parts) {
+    body.set(part, offset)
+    offset += part.byteLength
+  }
+  return body
+}
+
+/** Parses a JSON body; 400 with the parser's reason when it is not JSON. Empty means undefined. */
+export function parseJsonBody(bytes: Uint8Array): unknown {
+  if (bytes.byteLength === 0) return undefined
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new GatewayError('INVALID_ARGUMENT', 'the request body is not valid UTF-8')
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw new GatewayError('INVALID_ARGUMENT', `malformed JSON body: ${(err as Error).message}`)
+  }
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError('PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`)
+}
