@@ -22,6 +22,25 @@ export interface ConnInfo {
   protocol?: 'http' | 'https'
   /** Registers a listener called once if the client disconnects before its response is complete. */
   onClientGone?: (listener: () => void) => void
+  /** The client certificate of a TLS listener that asks for one; absent when none was presented. */
+  clientCertificate?: ClientCertificate | undefined
+}
+
+/** What the runtime's TLS stack saw of a client certificate (the `mtls` policy decides on it). */
+export interface ClientCertificate {
+  /** The chain verified against the listener's client CA bundle, within its validity period. */
+  readonly authorized: boolean
+  /** Why not, in the TLS stack's words (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...). */
+  readonly authorizationError?: string | undefined
+  readonly subjectCN?: string | undefined
+  readonly issuerCN?: string | undefined
+  /** SAN URIs (`spiffe://...`), in certificate order. */
+  readonly uris: readonly string[]
+  /** Validity period, ms since the epoch (NaN when unreadable). */
+  readonly notBefore: number
+  readonly notAfter: number
+  /** SHA-256 of the DER certificate, colon-separated hex as the TLS stack prints it. */
+  readonly fingerprint256?: string | undefined
 }
 
 export type ShellEnv<V extends object = object> = { Bindings: ConnInfo; Variables: ShellVariables & V }
