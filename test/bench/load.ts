@@ -15,6 +15,8 @@ export interface LoadOptions {
   durationS: number
   /** CPU for the load generator (wrk only; autocannon runs in the harness process). */
   cpu?: number
+  /** Request headers sent with every request (e.g. an Authorization bearer token). */
+  headers?: Record<string, string>
 }
 
 export interface LoadResult {
@@ -58,6 +60,7 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     '5s',
     '-s',
     WRK_SCRIPT,
+    ...Object.entries(opts.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     opts.url,
   ]
   const wrk = start('wrk', 'wrk', args, { cpu: opts.cpu })
@@ -102,6 +105,7 @@ async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
     connections: opts.connections,
     duration: opts.durationS,
     timeout: 5,
+    headers: opts.headers,
   })
   const durationS = r.duration || (performance.now() - started) / 1000
   const detail = { errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx }

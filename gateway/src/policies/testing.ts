@@ -9,5 +9,5 @@ export function testInit(name: string): PolicyInit & { readonly lines: Record<st
   const log = createLogger((line) => {
     for (const l of line.split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>)
   }, 'gateway')
-  return { name, metrics: createRegistry(), log, lines }
+  return { name, source: 'policies/test.yaml', metrics: createRegistry(), log, lines }
 }

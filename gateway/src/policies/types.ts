@@ -7,6 +7,8 @@ import type { GatewayMiddleware } from '../env.ts'
 export interface PolicyInit {
   /** The instance's name in the bundle (`policies.<name>`). */
   readonly name: string
+  /** The policy file that declares the instance, as the bundle names it; files it refers to are relative to it. */
+  readonly source: string
   /** The node's metrics registry (registering a family again returns the same one, so reloads are safe). */
   readonly metrics: Registry
   /** The node's event log (not the access log). */
@@ -30,3 +32,10 @@ export interface PolicyType<S extends z.ZodObject = z.ZodObject> {
 }
 
 export const definePolicy = <S extends z.ZodObject>(policy: PolicyType<S>): PolicyType<S> => policy
+
+/** A path named in a policy's options: absolute as is, relative against the directory of the policy's file. */
+export function policyFilePath(init: Pick<PolicyInit, 'source'>, path: string): string {
+  if (path.startsWith('/')) return path
+  const slash = init.source.lastIndexOf('/')
+  return slash < 0 ? path : `${init.source.slice(0, slash + 1)}${path}`
+}

@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { Hono } from 'hono'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { JWK, JWTPayload, CryptoKey } from 'jose'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
@@ -48,7 +51,9 @@ function policyApp(options: Record<string, unknown>) {
     await next()
   })
   app.use('*', jwt.create(jwt.options.parse({ issuer: ISS, audience: AUD, ...options }), testInit('auth')))
-  app.all('*', (c) => c.json({ principal: c.var.principal ?? null, upstream: Object.fromEntries(c.var.upstreamHeaders) }))
+  app.all('*', async (c) =>
+    c.json({ principal: c.var.principal ?? null, upstream: Object.fromEntries(c.var.upstreamHeaders), url: c.req.url, body: await c.req.text() }),
+  )
   return app
 }
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
@@ -139,15 +144,107 @@ describe('jwt: query tokens', () => {
     expect(res.headers.get('www-authenticate')).toContain('tokens in the query string are not accepted')
     expect((await policyApp({ jwks: { url: idp.url }, allowQueryToken: true }).request(`/?access_token=${token}`)).status).toBe(200)
   })
+
+  it('takes an accepted query token out of the URL sent upstream, keeping the other parameters and the body', async () => {
+    const token = await sign(rsa)
+    const app = policyApp({ jwks: { url: idp.url }, allowQueryToken: true })
+    const res = await app.request(`/p/a%20b?x=1&access_token=${token}&y=%7E+z`, { method: 'POST', body: 'payload' })
+    expect(res.status).toBe(200)
+    const seen = (await res.json()) as { url: string; body: string }
+    expect(seen.url).toBe('http://localhost/p/a%20b?x=1&y=%7E+z')
+    expect(seen.body).toBe('payload')
+    const only = (await (await app.request(`/q?access_token=${token}`)).json()) as { url: string }
+    expect(only.url).toBe('http://localhost/q')
+  })
+})
+
+describe('jwt: algorithms and time claims', () => {
+  it.each(['PS256', 'ES384', 'RS512'])('accepts %s when it is allowed', async (alg) => {
+    const key = await signingKey(`k-${alg}`, alg)
+    const app = policyApp({ jwks: { keys: [key.jwk] }, algorithms: [alg] })
+    expect((await app.request('/', bearer(await sign(key)))).status).toBe(200)
+    const other = policyApp({ jwks: { keys: [key.jwk] }, algorithms: ['RS256'] })
+    expect((await other.request('/', bearer(await sign(key)))).headers.get('www-authenticate')).toContain('algorithm not allowed')
+  })
+
+  it('refuses a token issued in the future (beyond the clock skew) and, with maxAge, one issued too long ago', async () => {
+    const app = policyApp({ jwks: { url: idp.url }, clockSkew: '30s' })
+    expect((await app.request('/', bearer(await sign(rsa, { iat: now() + 10 })))).status).toBe(200)
+    const future = await app.request('/', bearer(await sign(rsa, { iat: now() + 120 })))
+    expect(future.status).toBe(401)
+    expect(future.headers.get('www-authenticate')).toContain('error_description="invalid issued-at time (iat)"')
+    const aged = policyApp({ jwks: { url: idp.url }, maxAge: '1m' })
+    expect((await aged.request('/', bearer(await sign(rsa, { iat: now() - 10 })))).status).toBe(200)
+    expect((await aged.request('/', bearer(await sign(rsa, { iat: now() - 600 })))).headers.get('www-authenticate')).toContain('token too old (iat)')
+    const noIat = await new SignJWT({ sub: 'u', iss: ISS, aud: AUD, exp: now() + 60 }).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey)
+    expect((await aged.request('/', bearer(noIat))).headers.get('www-authenticate')).toContain('invalid issued-at time (iat)')
+  })
+})
+
+describe('jwt: reusing verified tokens', () => {
+  it('refuses a remembered token once it expires (exp + skew), like a fresh one', async () => {
+    const app = policyApp({ jwks: { url: idp.url }, clockSkew: '1ms' })
+    const token = await sign(rsa, { exp: now() + 1 })
+    expect((await app.request('/', bearer(token))).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 2_100))
+    const res = await app.request('/', bearer(token))
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toContain('token expired')
+  })
+
+  it('refuses a remembered token once its key is rotated out of the JWKS', async () => {
+    const own = await jwksServer([rsa.jwk])
+    const app = policyApp({ jwks: { url: own.url, cooldown: '1ms' } })
+    const old = await sign(rsa)
+    expect((await app.request('/', bearer(old))).status).toBe(200)
+    const next = await signingKey('rsa-3', 'RS256')
+    own.state.keys = [next.jwk]
+    await new Promise((r) => setTimeout(r, 5))
+    expect((await app.request('/', bearer(await sign(next)))).status).toBe(200) // refetch: a new key set
+    expect((await app.request('/', bearer(old))).status).toBe(401)
+    await own.stop()
+  })
+})
+
+describe('jwt: a local JWKS file', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jwt-jwks-'))
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+  const file = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text)
+    return join(dir, name)
+  }
+
+  it('verifies with the keys of the file, together with inline keys', async () => {
+    const path = await file('jwks.json', JSON.stringify({ keys: [ec.jwk] }))
+    const app = policyApp({ jwks: { file: path, keys: [ed.jwk] } })
+    expect((await app.request('/', bearer(await sign(ec)))).status).toBe(200)
+    expect((await app.request('/', bearer(await sign(ed)))).status).toBe(200)
+    expect((await app.request('/', bearer(await sign(rsa)))).headers.get('www-authenticate')).toContain('no matching key (kid)')
+  })
+
+  it.each([
+    ['a missing file', async () => join(dir, 'nope.json'), /policy "auth": cannot read JWKS file ".*nope\.json" \(ENOENT\)/],
+    ['a file that is not JSON', () => file('bad.json', '{ keys: '), /JWKS file ".*bad\.json" is not valid JSON/],
+    ['a private key', () => file('private.json', JSON.stringify({ keys: [{ ...ec.jwk, d: 'secret' }] })), /at keys\.0: only public keys/],
+    ['an empty set', () => file('empty.json', '{"keys":[]}'), /JWKS file ".*empty\.json" at keys/],
+  ])('refuses %s when the bundle compiles, naming the file', async (_, make, message) => {
+    const path = await make()
+    expect(() => policyApp({ jwks: { file: path } })).toThrow(message)
+  })
 })
 
 describe('jwt: forwarding claims', () => {
   it('forwards selected claims as headers and strips spoofed incoming copies', async () => {
     const app = policyApp({ jwks: { url: idp.url }, forward: { sub: 'x-user-id', tid: 'x-tenant-id', groups: 'x-groups' } })
     const token = await sign(rsa, { tid: 'acme', groups: ['a', 'b'] })
-    const res = await app.request('/', { headers: { authorization: `Bearer ${token}`, 'x-user-id': 'root', 'x-tenant-id': 'evil' } })
-    const { upstream } = (await res.json()) as { upstream: Record<string, string> }
-    expect(upstream).toMatchObject({ 'x-user-id': 'user-1', 'x-tenant-id': 'acme', 'x-groups': 'a,b' })
+    for (let i = 0; i < 2; i++) { // the second time from the verified-token cache
+      const res = await app.request('/', { headers: { authorization: `Bearer ${token}`, 'x-user-id': 'root', 'x-tenant-id': 'evil' } })
+      const { upstream } = (await res.json()) as { upstream: Record<string, string> }
+      expect(upstream).toMatchObject({ 'x-user-id': 'user-1', 'x-tenant-id': 'acme', 'x-groups': 'a,b' })
+    }
   })
 
   it('strips the forwarded headers even when the claim is absent or no token is sent', async () => {

@@ -2,23 +2,28 @@ import { jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyOptions } from 'jose'
 import type { Context } from 'hono'
 import type { GatewayEnv } from '../../env.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, policyFilePath } from '../types.ts'
 import { claim, headerValue, toPrincipal } from './claims.ts'
+import { readJwksFile } from './jwks-file.ts'
 import { createKeyLookup } from './keys.ts'
 import { DEFAULT_ALGORITHMS, HMAC_ALGORITHMS, JwtOptions } from './options.ts'
+import { dropQueryCredential } from './query-credential.ts'
 import { invalidToken, missingToken, toRejection } from './reject.ts'
+import { createVerifiedTokens, validUntil } from './verified-tokens.ts'
+import type { Verified } from './verified-tokens.ts'
 
 export { JwtOptions } from './options.ts'
 
 /** RFC 6750 b64token, optionally with padding. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const SCHEME = /^bearer\s+/i
+const QUERY_PARAM = 'access_token'
 
 /** The request's token: undefined when there is none; throws a 401 when it is refused before verification. */
 function bearerToken(c: Context<GatewayEnv>, o: JwtOptions): string | undefined {
   const header = c.req.header('authorization')
   const fromHeader = header !== undefined && SCHEME.test(header) ? header.replace(SCHEME, '').trim() : undefined
-  const fromQuery = c.req.query('access_token')
+  const fromQuery = c.req.query(QUERY_PARAM)
   if (fromQuery !== undefined && !o.allowQueryToken) throw invalidToken('tokens in the query string are not accepted')
   if (fromHeader !== undefined && fromQuery !== undefined) throw invalidToken('more than one token in the request')
   const token = fromHeader ?? fromQuery
@@ -32,13 +37,13 @@ function bearerToken(c: Context<GatewayEnv>, o: JwtOptions): string | undefined 
  * Verifies a bearer JWT (signature against a JWKS or an HMAC secret, an allow-list of algorithms,
  * iss, aud, exp required, nbf/iat with clock skew), then sets `principal` and forwards selected
  * claims upstream as headers. Rejections are 401 with a `WWW-Authenticate` challenge; a JWKS that
- * cannot be fetched with no cached keys is 503.
+ * cannot be fetched with no cached keys is 503. An accepted `?access_token=` is not sent upstream.
  */
 export const jwt = definePolicy({
   type: 'jwt',
   description: 'Authenticate bearer JWTs (JWKS or HMAC secret) and set the principal',
   options: JwtOptions,
-  create(o) {
+  create(o, init) {
     const algorithms = [...(o.algorithms ?? (o.secret !== undefined ? HMAC_ALGORITHMS : DEFAULT_ALGORITHMS))]
     const verifyOptions: JWTVerifyOptions = {
       algorithms,
@@ -46,15 +51,30 @@ export const jwt = definePolicy({
       audience: o.audience,
       clockTolerance: o.clockSkew / 1000,
       requiredClaims: ['exp'],
+      ...(o.maxAge !== undefined ? { maxTokenAge: o.maxAge / 1000 } : {}),
     }
     const secret = o.secret !== undefined ? new TextEncoder().encode(o.secret) : undefined
-    const keys = o.jwks !== undefined ? createKeyLookup(o.jwks) : undefined
+    const fileKeys = o.jwks?.file !== undefined ? readJwksFile(init.name, policyFilePath(init, o.jwks.file)) : []
+    const keys = o.jwks !== undefined ? createKeyLookup(o.jwks, fileKeys) : undefined
     const verify = async (token: string): Promise<JWTPayload> => {
-      if (keys) return (await jwtVerify(token, keys, verifyOptions)).payload
-      if (secret) return (await jwtVerify(token, secret, verifyOptions)).payload
-      throw new Error('jwt: neither keys nor secret (the options schema requires one)')
+      let payload: JWTPayload
+      if (keys) payload = (await jwtVerify(token, keys.getKey, verifyOptions)).payload
+      else if (secret) payload = (await jwtVerify(token, secret, verifyOptions)).payload
+      else throw new Error('jwt: neither keys nor secret (the options schema requires one)')
+      // jose checks a future iat only together with maxTokenAge; a token from the future is refused regardless.
+      if (typeof payload.iat === 'number' && payload.iat * 1000 > Date.now() + o.clockSkew) throw invalidToken('invalid issued-at time (iat)')
+      return payload
     }
     const forwarded = Object.entries(o.forward)
+    const keySet = keys ? keys.keySet : () => secret
+    const verifiedTokens = createVerifiedTokens(o.cache.maxEntries, o.cache.ttl)
+    const toVerified = (payload: JWTPayload): Verified => ({
+      principal: toPrincipal(payload, o.claims),
+      headers: forwarded.flatMap(([name, header]) => {
+        const value = headerValue(claim(payload, name))
+        return value === undefined ? [] : [[header, value] as const]
+      }),
+    })
 
     return async function jwt(c, next) {
       const upstream = c.get('upstreamHeaders')
@@ -64,17 +84,18 @@ export const jwt = definePolicy({
         if (o.required) throw missingToken()
         return next()
       }
-      let payload: JWTPayload
-      try {
-        payload = await verify(token)
-      } catch (err) {
-        throw toRejection(err)
+      let verified = verifiedTokens.get(token, keySet())
+      if (verified === undefined) {
+        try {
+          const payload = await verify(token)
+          verified = verifiedTokens.add(token, keySet(), validUntil(payload, o.clockSkew, o.maxAge), toVerified(payload))
+        } catch (err) {
+          throw toRejection(err)
+        }
       }
-      c.set('principal', toPrincipal(payload, o.claims))
-      for (const [name, header] of forwarded) {
-        const value = headerValue(claim(payload, name))
-        if (value !== undefined) upstream.set(header, value)
-      }
+      c.set('principal', verified.principal)
+      if (o.allowQueryToken) dropQueryCredential(c, QUERY_PARAM)
+      for (const [header, value] of verified.headers) upstream.set(header, value)
       await next()
     }
   },

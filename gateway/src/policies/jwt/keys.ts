@@ -1,5 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors } from 'jose'
-import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose'
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
 import type { JwtOptions } from './options.ts'
 
@@ -10,14 +10,22 @@ const isTokenFault = (err: unknown): boolean =>
   err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported
 
 /**
- * The key lookup for one policy instance, built once in `create()`. Inline keys are tried first;
+ * The key lookup for one policy instance, built once in `create()`. Local keys (inline and from
+ * the JWKS file, `localKeys`) are tried first;
  * a remote set is fetched at start, cached, and refetched on an unknown `kid` (after `cooldown`).
  * When the identity provider is unreachable the last good set keeps serving; with none, the
  * request fails 503 UNAVAILABLE (an outage is not a bad token).
  */
-export function createKeyLookup(jwks: JwksOptions): JWTVerifyGetKey {
-  const inline = jwks.keys ? createLocalJWKSet({ keys: jwks.keys } as unknown as JSONWebKeySet) : undefined
-  if (!jwks.url) return inline as JWTVerifyGetKey
+export interface KeyLookup {
+  readonly getKey: JWTVerifyGetKey
+  /** Changes (by identity) whenever the remote key set is replaced by a refetch. */
+  keySet(): unknown
+}
+
+export function createKeyLookup(jwks: JwksOptions, localKeys: readonly JWK[] = []): KeyLookup {
+  const local = [...((jwks.keys ?? []) as JWK[]), ...localKeys]
+  const inline = local.length > 0 ? createLocalJWKSet({ keys: local }) : undefined
+  if (!jwks.url) return { getKey: inline as JWTVerifyGetKey, keySet: () => inline }
   const remote = createRemoteJWKSet(new URL(jwks.url), {
     cooldownDuration: jwks.cooldown,
     cacheMaxAge: jwks.cacheMaxAge,
@@ -43,8 +51,9 @@ export function createKeyLookup(jwks: JwksOptions): JWTVerifyGetKey {
       return fromCache(err)(header, token)
     }
   }
-  if (!inline) return fromRemote
-  return async (header, token) => {
+  const keySet = () => remote.jwks()
+  if (!inline) return { getKey: fromRemote, keySet }
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await inline(header, token)
     } catch (err) {
@@ -52,4 +61,5 @@ export function createKeyLookup(jwks: JwksOptions): JWTVerifyGetKey {
       return fromRemote(header, token)
     }
   }
+  return { getKey, keySet }
 }

@@ -20,6 +20,8 @@ describe('jwt options', () => {
   it.each([
     ['a JWKS URL', { ...base, jwks: { url: 'https://idp.test/jwks' } }],
     ['inline keys', { ...base, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] } }],
+    ['a JWKS file', { ...base, jwks: { file: 'keys/jwks.json' } }],
+    ['a maximum token age', { ...base, jwks: { file: 'jwks.json' }, maxAge: '1h' }],
     ['lists of issuers and audiences', { issuer: ['a', 'b'], audience: ['c'], jwks: { url: 'http://127.0.0.1:9/jwks' } }],
     ['a secret with HS algorithms', { ...base, secret: 'k'.repeat(32), algorithms: ['HS256', 'HS512'] }],
     ['claims, forward and durations', { ...base, jwks: { url: 'https://idp.test/j', cooldown: '1m' }, clockSkew: '5s', claims: { tenant: 'tid' }, forward: { sub: 'x-user-id' } }],
@@ -32,6 +34,7 @@ describe('jwt options', () => {
     ['neither jwks nor secret', base],
     ['both jwks and secret', { ...base, jwks: { url: 'https://idp.test/jwks' }, secret: 'k'.repeat(32) }],
     ['an empty jwks', { ...base, jwks: {} }],
+    ['an empty JWKS file name', { ...base, jwks: { file: '' } }],
     ['plain http off loopback', { ...base, jwks: { url: 'http://idp.test/jwks' } }],
     ['a private key inline', { ...base, jwks: { keys: [{ kty: 'EC', d: 'secret' }] } }],
     ['a symmetric key inline', { ...base, jwks: { keys: [{ kty: 'oct', k: 'abc' }] } }],

@@ -25,7 +25,7 @@ const CLAIM_REASONS: Readonly<Record<string, string>> = {
 /** Which check a jose failure stands for. Anything unknown stays generic; a GatewayError passes through. */
 export function toRejection(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err
-  if (err instanceof errors.JWTExpired) return invalidToken('token expired')
+  if (err instanceof errors.JWTExpired) return invalidToken(err.claim === 'iat' ? 'token too old (iat)' : 'token expired')
   if (err instanceof errors.JWTClaimValidationFailed) return invalidToken(CLAIM_REASONS[err.claim] ?? `invalid ${err.claim} claim`)
   if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken('algorithm not allowed')
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('signature verification failed')

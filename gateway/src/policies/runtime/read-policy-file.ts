@@ -1,0 +1,17 @@
+/**
+ * Reads a file a policy names (a JWKS file, an API-key file) while the bundle compiles.
+ * Synchronous because `PolicyType.create` is; node:fs works on Node, Bun and Deno (--allow-read).
+ * A missing or unreadable file refuses the bundle with this message instead of failing requests.
+ * The one place policies touch the file system. Callers resolve relative paths with
+ * `policyFilePath` (against the policy's own YAML file) first.
+ */
+import { readFileSync } from 'node:fs'
+
+export function readPolicyFile(policy: string, what: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    throw new Error(`policy "${policy}": cannot read ${what} "${path}" (${typeof code === 'string' ? code : String(err)})`)
+  }
+}
