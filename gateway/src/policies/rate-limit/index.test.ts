@@ -1,10 +1,11 @@
 import { testInit } from '../testing.ts'
 import { Hono } from 'hono'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
 import type { Principal } from '../../principal.ts'
+import { closeRedisConnections } from '../../stores/redis.ts'
 import { rateLimit } from './index.ts'
 
 /** Per-request facts the stand-in shell sets before the policy (from request headers, for the tests). */
@@ -15,7 +16,7 @@ interface Facts {
 }
 
 /** One rate-limit instance behind a tiny shell that sets remoteAddress/principal/routeId, before a 200 upstream. */
-function policyApp(options: Record<string, unknown>) {
+function policyApp(options: Record<string, unknown>, init = testInit('rl')) {
   const app = new Hono<GatewayEnv>()
   app.onError((err) => renderProblem(err, undefined))
   app.use('*', async (c, next) => {
@@ -26,7 +27,7 @@ function policyApp(options: Record<string, unknown>) {
     c.set('upstreamHeaders', new Headers())
     await next()
   })
-  app.use('*', rateLimit.create(rateLimit.options.parse(options), testInit('rl')))
+  app.use('*', rateLimit.create(rateLimit.options.parse(options), init))
   app.all('*', () => new Response('ok', { headers: { 'x-upstream': '1' } }))
   return app
 }
@@ -220,6 +221,94 @@ describe('rate-limit: store failures', () => {
     vi.spyOn(RateLimiterMemory.prototype, 'consume').mockRejectedValue(rejection)
     const res = await app.request('/')
     expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'rate limit store unavailable' })
+  })
+})
+
+describe('rate-limit: response headers', () => {
+  it('sets them on an immutable response too (re-wrapped only then)', async () => {
+    const app = new Hono<GatewayEnv>()
+    app.use('*', async (c, next) => {
+      c.set('remoteAddress', '192.0.2.1')
+      await next()
+    })
+    app.use('*', rateLimit.create(rateLimit.options.parse({ limit: { requests: 5, per: '1m' }, key: 'ip' }), testInit('rl')))
+    app.get('*', () => Response.redirect('http://example.test/next', 302))
+    const res = await app.request('/')
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('http://example.test/next')
+    expect(res.headers.get('ratelimit-remaining')).toBe('4')
+  })
+})
+
+describe('rate-limit: quotas and api keys', () => {
+  it('counts a quota on top of the rate, advertises both windows and reports the one with fewer left', async () => {
+    const app = policyApp({ limit: { requests: 3, per: '1s', quota: { requests: 4, per: '1d' } }, key: 'ip' })
+    const first = await app.request('/')
+    expect(first.headers.get('ratelimit-policy')).toBe('3;w=1, 4;w=86400')
+    expect(first.headers.get('ratelimit-limit')).toBe('3') // rate: 2 left, quota: 3 left
+    expect(first.headers.get('ratelimit-remaining')).toBe('2')
+    expect(await statuses(app, 3)).toEqual([200, 200, 429]) // the rate refuses; refused requests do not eat the quota
+    await sleep(1050)
+    const last = await app.request('/')
+    expect(last.status).toBe(200)
+    expect(last.headers.get('ratelimit')).toMatch(/^limit=4, remaining=0, reset=86(39\d|400)$/)
+    const over = await app.request('/')
+    expect(over.status).toBe(429)
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(86_000)
+    expect(await over.json()).toMatchObject({ detail: 'quota of 4 requests exceeded' })
+  })
+
+  it('keys by the id of the api key (key_id claim), so one subject with two keys has two buckets', async () => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: 'apikey' })
+    const key = (id: string) => as({ ip: '198.51.100.8', principal: { subject: 'svc', claims: { key_id: id } } })
+    expect(await statuses(app, 2, key('k1'))).toEqual([200, 429])
+    expect(await statuses(app, 1, key('k2'))).toEqual([200])
+    // a principal without a key id (a jwt) and no principal at all: per client ip
+    expect(await statuses(app, 2, as({ ip: '198.51.100.9', principal: { subject: 'svc' } }))).toEqual([200, 429])
+    expect(await statuses(app, 1, as({ ip: '198.51.100.9' }))).toEqual([429])
+  })
+})
+
+describe('rate-limit: a redis store that cannot be reached', () => {
+  // Port 9 is closed: the shared connection is never ready, so every operation fails at once.
+  const store = { redis: { url: 'redis://127.0.0.1:9/0' } }
+  const limit = { requests: 2, per: '1m' }
+  afterAll(() => closeRedisConnections())
+
+  it('counts in the in-memory insurance by default (local), logging once', async () => {
+    const init = testInit('edge')
+    const app = policyApp({ limit, key: 'ip', store }, init)
+    const started = performance.now()
+    expect(await statuses(app, 3)).toEqual([200, 200, 429])
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect((await app.request('/')).headers.get('ratelimit-policy')).toBe('2;w=60')
+    expect(init.lines.filter((l) => l.msg === 'rate limit store unavailable')).toHaveLength(1)
+    expect(init.metrics.render()).toContain('gatehouse_rate_limit_store_up{policy="edge"} 0')
+  })
+
+  it('keeps a monthly quota in the insurance (timers cannot wait a month: the window is cut to 24.8 days)', async () => {
+    const app = policyApp({ limit: { requests: 10, per: '1s', quota: { requests: 1, per: '30d' } }, key: 'ip', store })
+    expect(await statuses(app, 1)).toEqual([200])
+    await sleep(20)
+    const res = await app.request('/')
+    expect(res.status).toBe(429)
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(24 * 86_400)
+  })
+
+  it('admits without headers when open', async () => {
+    const app = policyApp({ limit, key: 'ip', store, onStoreFailure: 'open' })
+    const res = await app.request('/')
+    expect(await statuses(app, 3)).toEqual([200, 200, 200])
+    expect(res.headers.get('x-upstream')).toBe('1')
+    expect(res.headers.has('ratelimit-policy')).toBe(false)
+  })
+
+  it('answers 503 UNAVAILABLE with Retry-After when closed', async () => {
+    const app = policyApp({ limit, key: 'ip', store, onStoreFailure: 'closed' })
+    const res = await app.request('/')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('1')
     expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'rate limit store unavailable' })
   })
 })

@@ -7,8 +7,12 @@ import { bucketKey } from './key.ts'
 import { createLimiterSet } from './limiter.ts'
 import type { LimiterSet, Verdict } from './limiter.ts'
 import { RateLimitOptions } from './options.ts'
+import { createStore, StoreUnavailable } from './store.ts'
 
 export { RateLimitOptions } from './options.ts'
+
+/** A client told to come back after a closed-mode refusal: about when a store probe is due. */
+const STORE_RETRY_AFTER_S = '1'
 
 /** A claim of the principal by exact name, else by dotted path; a scalar as a string, else undefined. */
 function claimValue(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
@@ -23,22 +27,41 @@ function claimValue(claims: Readonly<Record<string, unknown>>, name: string): st
 }
 
 /**
- * Limits requests per key (client ip, subject, tenant, route, a header, or a combination) with
- * rate-limiter-flexible. Limiters are built once per instance; each request consumes its cost
- * (by method, default 1). Over the limit: 429 RATE_LIMITED problem+json with `Retry-After`. Every
- * response carries the IETF draft `RateLimit-Policy`/`RateLimit` fields and the legacy
- * `RateLimit-Limit/-Remaining/-Reset` headers. A failing store is 503 UNAVAILABLE, never a
- * foreign rejection. `store: memory` counts per process; Redis will be another store value.
+ * Sets headers on the response in place: the gateway's own responses (forwarded or rendered) have
+ * mutable headers, and re-wrapping them would materialise the body stream (on Node it costs tens
+ * of microseconds per request). Only an immutable one (a raw `fetch` Response) is re-wrapped.
+ */
+function setResponseHeaders(c: Context<GatewayEnv>, headers: Record<string, string>): void {
+  const entries = Object.entries(headers)
+  try {
+    for (const [header, value] of entries) c.res.headers.set(header, value)
+  } catch {
+    c.res = new Response(c.res.body, c.res)
+    for (const [header, value] of entries) c.res.headers.set(header, value)
+  }
+}
+
+/**
+ * Limits requests per key (client ip, subject, tenant, api key, route, a header, or a
+ * combination) with rate-limiter-flexible, in memory or in a shared Redis (see README.md).
+ * Limiters are built once per instance; each request consumes its cost (by method, default 1)
+ * from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
+ * Every counted response carries the IETF draft `RateLimit-Policy`/`RateLimit` fields and the
+ * legacy `RateLimit-Limit/-Remaining/-Reset` headers. A failing Redis is decided at once by
+ * `onStoreFailure`: count locally, admit (open, no headers) or 503 UNAVAILABLE (closed).
  */
 export const rateLimit = definePolicy({
   type: 'rate-limit',
-  description: 'Limit requests per client ip, subject, tenant, route or header, with tiers, burst and cost',
+  description: 'Limit requests per client ip, subject, tenant, api key, route or header, with tiers, burst, quotas and cost; in memory or Redis',
   options: RateLimitOptions,
-  create(o, { name }) {
-    const prefix = `rl:${name}`
-    const base = createLimiterSet(o.limit, prefix)
+  create(o, init) {
+    const store = createStore(o, init)
+    const base = createLimiterSet(o.limit, store.keyPrefix, store.make)
     const tiers = new Map<string, LimiterSet>(
-      Object.entries(o.tiers?.limits ?? {}).map(([tier, limit]) => [tier, createLimiterSet(limit, `${prefix}:tier:${encodeURIComponent(tier)}`)]),
+      Object.entries(o.tiers?.limits ?? {}).map(([tier, limit]) => [
+        tier,
+        createLimiterSet(limit, `${store.keyPrefix}:tier:${encodeURIComponent(tier)}`, store.make),
+      ]),
     )
     const costs = new Map(Object.entries(o.cost?.methods ?? {}))
 
@@ -56,14 +79,17 @@ export const rateLimit = definePolicy({
       try {
         verdict = await limiterFor(c).consume(key, cost)
       } catch (err) {
-        throw new GatewayError('UNAVAILABLE', 'rate limit store unavailable', { cause: err })
+        if (err instanceof StoreUnavailable && store.onStoreFailure === 'open') return next()
+        const headers = err instanceof StoreUnavailable ? { 'retry-after': STORE_RETRY_AFTER_S } : undefined
+        throw new GatewayError('UNAVAILABLE', 'rate limit store unavailable', { cause: err, headers })
       }
       const headers = rateLimitHeaders(verdict)
-      if (!verdict.allowed) throw new GatewayError('RATE_LIMITED', `rate limit of ${verdict.limit.requests} requests exceeded`, { headers })
+      if (!verdict.allowed) {
+        const w = verdict.window
+        throw new GatewayError('RATE_LIMITED', `${w === verdict.windows[0] ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`, { headers })
+      }
       await next()
-      // A proxied Response has immutable headers: re-wrap once before setting ours.
-      c.res = new Response(c.res.body, c.res)
-      for (const [header, value] of Object.entries(headers)) c.res.headers.set(header, value)
+      setResponseHeaders(c, headers)
     }
   },
 })

@@ -21,6 +21,12 @@ export function clientIp(c: Context<GatewayEnv>, trustedProxies: number): string
   return hops[Math.max(0, hops.length - trustedProxies)] ?? peer
 }
 
+/** The id of the API key the `api-key` policy authenticated (its principal's `key_id` claim), if any. */
+function apiKeyId(c: Context<GatewayEnv>): string | undefined {
+  const id = c.get('principal')?.claims.key_id
+  return typeof id === 'string' ? id : undefined
+}
+
 /**
  * The bucket key of a request: one `kind=value` per part, joined by `&` (values URI-encoded so
  * parts cannot run into each other). A part that needs an absent principal, tenant or header
@@ -40,6 +46,8 @@ export function bucketKey(c: Context<GatewayEnv>, parts: readonly KeyPart[], tru
         return pair('subject', c.get('principal')?.subject)
       case 'tenant':
         return pair('tenant', c.get('principal')?.tenant)
+      case 'apikey':
+        return pair('apikey', apiKeyId(c))
       case 'route':
         return pair('route', c.get('routeId'))
       default:

@@ -30,13 +30,29 @@ describe('rate-limit options', () => {
     ['a window over 744h', { ...base, limit: { requests: 1, per: '745h' } }],
     ['a negative burst', { ...base, limit: { requests: 1, per: '1s', burst: -1 } }],
     ['a missing key', { limit: base.limit }],
-    ['an unknown key part', { ...base, key: 'apikey' }],
+    ['an unknown key part', { ...base, key: 'cookie' }],
     ['a key part in capitals', { ...base, key: 'IP' }],
     ['an empty key list', { ...base, key: [] }],
     ['a bad header name', { ...base, key: 'header:x api' }],
     ['an empty header name', { ...base, key: 'header:' }],
     ['negative trusted proxies', { ...base, trustedProxies: -1 }],
-    ['a redis store (not yet)', { ...base, store: 'redis' }],
+    ['a bare redis store', { ...base, store: 'redis' }],
+    ['a redis store without a url', { ...base, store: { redis: {} } }],
+    ['an http url for redis', { ...base, store: { redis: { url: 'http://127.0.0.1:6379' } } }],
+    ['credentials in the redis url', { ...base, store: { redis: { url: 'redis://:secret@127.0.0.1:6379' } } }],
+    ['a redis url with a path', { ...base, store: { redis: { url: 'redis://127.0.0.1:6379/x/y' } } }],
+    ['an unknown redis key', { ...base, store: { redis: { url: 'redis://127.0.0.1', db: 1 } } }],
+    ['a bad prefix', { ...base, store: { redis: { url: 'redis://127.0.0.1', prefix: 'a b' } } }],
+    ['a command timeout over 10s', { ...base, store: { redis: { url: 'redis://127.0.0.1', commandTimeout: '11s' } } }],
+    ['a sub-second window on redis', { ...base, limit: { requests: 1, per: '500ms' }, store: { redis: { url: 'redis://127.0.0.1' } } }],
+    ['a fractional-second quota on redis', { ...base, limit: { requests: 1, per: '1s', quota: { requests: 5, per: '1.5s' } }, store: { redis: { url: 'redis://127.0.0.1' } } }],
+    ['onStoreFailure with a memory store', { ...base, onStoreFailure: 'open' }],
+    ['an unknown onStoreFailure', { ...base, onStoreFailure: 'maybe', store: { redis: { url: 'redis://127.0.0.1' } } }],
+    ['a quota over 31 days', { ...base, limit: { requests: 1, per: '1s', quota: { requests: 5, per: '32d' } }, store: { redis: { url: 'redis://127.0.0.1' } } }],
+    ['a monthly quota in memory', { ...base, limit: { requests: 1, per: '1s', quota: { requests: 5, per: '30d' } } }],
+    ['a window over 24 days in memory', { ...base, limit: { requests: 1, per: '25d' } }],
+    ['a quota without requests', { ...base, limit: { requests: 1, per: '1s', quota: { per: '1d' } } }],
+    ['a cost above a quota', { ...base, limit: { requests: 10, per: '1s', quota: { requests: 3, per: '1d' } }, cost: { methods: { POST: 4 } } }],
     ['tiers without limits', { ...base, tiers: { claim: 'plan', limits: {} } }],
     ['tiers without a claim', { ...base, tiers: { limits: { pro: base.limit } } }],
     ['a negative cost', { ...base, cost: { methods: { POST: -1 } } }],
@@ -45,6 +61,34 @@ describe('rate-limit options', () => {
     ['a cost above a tier', { ...base, tiers: { claim: 'plan', limits: { free: { requests: 2, per: '1m', burst: 1 } } }, cost: { methods: { POST: 4 } } }],
   ])('rejects %s', (_, options) => {
     expect(parse(options).success).toBe(false)
+  })
+
+  it('accepts a redis store with defaults, quotas in days, and the apikey key part', () => {
+    const o = rateLimit.options.parse({
+      ...base,
+      key: ['apikey', 'route'],
+      limit: { requests: 10, per: '1s', quota: { requests: 10_000, per: '30d' } },
+      store: { redis: { url: 'redis://127.0.0.1:6379/0' } },
+      onStoreFailure: 'closed',
+    })
+    expect(o.store).toEqual({ redis: { url: 'redis://127.0.0.1:6379/0', prefix: 'gatehouse:rl:', commandTimeout: 250 } })
+    expect(o.limit.quota).toEqual({ requests: 10_000, per: 30 * 86_400_000 })
+    expect(o.key).toEqual(['apikey', 'route'])
+    expect(o.onStoreFailure).toBe('closed')
+    expect(rateLimit.options.parse({ ...base, limit: { requests: 1, per: '1d12h' } }).limit.per).toBe(36 * 3_600_000)
+    const tls = rateLimit.options.parse({ ...base, store: { redis: { url: 'rediss://cache.internal:6380', prefix: 'edge:', commandTimeout: '1s' } } })
+    expect(tls.store).toEqual({ redis: { url: 'rediss://cache.internal:6380', prefix: 'edge:', commandTimeout: 1000 } })
+  })
+
+  it('says why a memory window is too long', () => {
+    const r = parse({ ...base, limit: { requests: 1, per: '1s', quota: { requests: 5, per: '30d' } } })
+    expect(r.error?.issues[0]).toMatchObject({ path: ['limit', 'quota', 'per'], message: 'the memory store keeps windows of at most 24d: use a redis store for monthly quotas' })
+    expect(parse({ ...base, limit: { requests: 1, per: '1s', quota: { requests: 5, per: '24d' } } }).success).toBe(true)
+  })
+
+  it('says where a redis window is fractional', () => {
+    const r = parse({ ...base, tiers: { claim: 'plan', limits: { pro: { requests: 1, per: '1.5s' } } }, store: { redis: { url: 'redis://127.0.0.1' } } })
+    expect(r.error?.issues[0]).toMatchObject({ path: ['tiers', 'limits', 'pro', 'per'] })
   })
 
   it('says where a cost is too high', () => {

@@ -1,29 +1,42 @@
 import { z } from 'zod'
-import { durationSchema } from '../../bundle/duration.ts'
+import { Store } from './store-options.ts'
+import { windowSchema } from './window.ts'
 
-/** Longest window a limit may have (31 days): the memory store loses its counters on restart anyway. */
-export const MAX_WINDOW_MS = 31 * 24 * 3_600_000
+/** Longest window a limit or quota may have (31 days, a month). */
+export const MAX_WINDOW_MS = 31 * 86_400_000
+/** Longest window of the memory store: it expires keys with timers, which cannot wait 24.9 days or more. */
+export const MAX_MEMORY_WINDOW_MS = 24 * 86_400_000
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /** One part of a bucket key; `header:<name>` has a lower-case header name. */
-export type KeyPart = 'ip' | 'subject' | 'tenant' | 'route' | `header:${string}`
+export type KeyPart = 'ip' | 'subject' | 'tenant' | 'apikey' | 'route' | `header:${string}`
 
 const KeyPartSchema = z
   .union([
-    z.enum(['ip', 'subject', 'tenant', 'route']),
+    z.enum(['ip', 'subject', 'tenant', 'apikey', 'route']),
     z
       .string()
-      .regex(/^header:/, 'expected ip, subject, tenant, route or header:<name>')
+      .regex(/^header:/, 'expected ip, subject, tenant, apikey, route or header:<name>')
       .refine((s) => HEADER_NAME.test(s.slice('header:'.length)), 'header:<name> needs a valid header name'),
   ])
   .transform((part) => part.toLowerCase() as KeyPart)
 
+const Window = windowSchema(MAX_WINDOW_MS)
+
+export const Quota = z
+  .object({
+    requests: z.number().int().min(1).describe('Requests (cost units) allowed per quota window'),
+    per: Window.describe('Quota window (e.g. 24h, 1d, 30d); at most 31d on redis, 24d in memory. Survives gateway restarts on a redis store only'),
+  })
+  .strict()
+export type Quota = z.output<typeof Quota>
+
 export const Limit = z
   .object({
     requests: z.number().int().min(1).describe('Requests (cost units) allowed per window'),
-    per: durationSchema(MAX_WINDOW_MS).describe('Window length (e.g. 1s, 1m, 24h); at most 744h'),
+    per: Window.describe('Window length (e.g. 1s, 1m, 24h, 1d); at most 31d on redis, 24d in memory'),
     burst: z
       .number()
       .int()
@@ -33,6 +46,7 @@ export const Limit = z
         'Extra requests allowed once the window is used up, from a burst bucket that refills every ' +
           'max(per, burst x per / requests): the time the sustained rate takes to earn them back',
       ),
+    quota: Quota.optional().describe('A long-window quota (per day, per month) counted on top of the rate: both must admit a request'),
   })
   .strict()
 export type Limit = z.output<typeof Limit>
@@ -64,8 +78,8 @@ export const RateLimitOptions = z
       .union([KeyPartSchema.transform((p) => [p]), z.array(KeyPartSchema).min(1)])
       .transform((parts) => [...new Set(parts)])
       .describe(
-        'What a bucket is per: ip, subject, tenant, route, header:<name>, or a list of them (one bucket per combination). ' +
-          'A part whose principal or header is absent falls back to the client ip',
+        'What a bucket is per: ip, subject, tenant, apikey (the key id of an api-key principal), route, header:<name>, or a list of them ' +
+          '(one bucket per combination). A part whose principal or header is absent falls back to the client ip',
       ),
     trustedProxies: z
       .number()
@@ -76,15 +90,42 @@ export const RateLimitOptions = z
       .describe('How many x-forwarded-for hops (from the right) are trusted proxies; 0 = use the peer address'),
     tiers: Tiers.optional().describe('Limits chosen by a claim of the principal'),
     cost: Cost.optional().describe('Cost per request'),
-    store: z.enum(['memory']).default('memory').describe("Where counters live; only 'memory' (per process) for now"),
+    store: Store.default('memory').describe("Where counters live: 'memory' (default, per process) or { redis: { url } }"),
+    onStoreFailure: z
+      .enum(['open', 'closed', 'local'])
+      .optional()
+      .describe(
+        'What a redis store failure (down, timeout) does, decided at once: local (default) = count in this process ' +
+          'until Redis is back, open = admit, closed = 503 UNAVAILABLE with Retry-After',
+      ),
   })
   .strict()
   .superRefine((o, ctx) => {
+    const limits: [string[], Limit][] = [[['limit'], o.limit], ...Object.entries(o.tiers?.limits ?? {}).map(([t, l]): [string[], Limit] => [['tiers', 'limits', t], l])]
     // A cost above a limit's whole capacity would refuse that method forever: refuse the bundle instead.
-    const limits: [string, Limit][] = [['limit', o.limit], ...Object.entries(o.tiers?.limits ?? {}).map(([t, l]): [string, Limit] => [`tiers.limits.${t}`, l])]
     for (const [method, cost] of Object.entries(o.cost?.methods ?? {}))
-      for (const [at, l] of limits)
+      for (const [path, l] of limits) {
+        const at = path.join('.')
         if (cost > l.requests + l.burst)
           ctx.addIssue({ code: 'custom', path: ['cost', 'methods', method], message: `cost ${cost} exceeds ${at} (requests + burst = ${l.requests + l.burst})` })
+        else if (l.quota && cost > l.quota.requests)
+          ctx.addIssue({ code: 'custom', path: ['cost', 'methods', method], message: `cost ${cost} exceeds ${at}.quota (requests = ${l.quota.requests})` })
+      }
+    const windows = (path: string[], l: Limit) => [[[...path, 'per'], l.per], [[...path, 'quota', 'per'], l.quota?.per]] as const
+    if (o.store === 'memory') {
+      if (o.onStoreFailure !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['onStoreFailure'], message: 'onStoreFailure applies to a redis store only' })
+      for (const [path, l] of limits)
+        for (const [at, ms] of windows(path, l))
+          if (ms !== undefined && ms > MAX_MEMORY_WINDOW_MS)
+            ctx.addIssue({ code: 'custom', path: [...at], message: 'the memory store keeps windows of at most 24d: use a redis store for monthly quotas' })
+      return
+    }
+    // Redis expires keys in whole seconds: a sub-second window would never expire there.
+    for (const [path, l] of limits)
+      for (const [at, ms] of windows(path, l))
+        if (ms !== undefined && ms % 1000 !== 0)
+          ctx.addIssue({ code: 'custom', path: [...at], message: 'a redis store counts whole seconds: use a window like 1s, 90s or 1m' })
   })
 export type RateLimitOptions = z.output<typeof RateLimitOptions>
+export type OnStoreFailure = NonNullable<RateLimitOptions['onStoreFailure']>
