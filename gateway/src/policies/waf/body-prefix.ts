@@ -1,0 +1,58 @@
+/** The first bytes of a request body, and the whole body again as a stream for the upstream. */
+export interface BodyPrefix {
+  /** At most the bound, decoded as UTF-8 (invalid sequences replaced). */
+  readonly text: string
+  /** True when the body is longer than the bound (only its prefix was read). */
+  readonly oversized: boolean
+  /** Every byte of the original body, in order: the chunks read so far, then the rest as it arrives. */
+  readonly body: ReadableStream<Uint8Array>
+}
+
+function concat(chunks: readonly Uint8Array[], limit: number): Uint8Array {
+  const out = new Uint8Array(Math.min(limit, chunks.reduce((n, c) => n + c.byteLength, 0)))
+  let at = 0
+  for (const chunk of chunks) {
+    if (at >= out.length) break
+    const take = chunk.subarray(0, out.length - at)
+    out.set(take, at)
+    at += take.byteLength
+  }
+  return out
+}
+
+/**
+ * Reads a body until `limit` bytes (or its end) and returns them with a replacement stream.
+ * Nothing beyond the bound is buffered: the replay pulls the rest from the original reader only
+ * as the upstream consumes it, so large uploads still stream with backpressure.
+ */
+export async function readBodyPrefix(source: ReadableStream<Uint8Array>, limit: number): Promise<BodyPrefix> {
+  const reader = source.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  let done = false
+  while (size <= limit) {
+    const next = await reader.read()
+    if (next.done) {
+      done = true
+      break
+    }
+    chunks.push(next.value)
+    size += next.value.byteLength
+  }
+  const text = new TextDecoder().decode(concat(chunks, limit))
+  const pending = chunks.slice()
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = pending.shift()
+      if (chunk !== undefined) return controller.enqueue(chunk)
+      if (done) return controller.close()
+      const next = await reader.read()
+      if (next.done) controller.close()
+      else controller.enqueue(next.value)
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    },
+  })
+  return { text, oversized: size > limit, body }
+}
