@@ -3,11 +3,13 @@ import pkg from '../../package.json' with { type: 'json' }
 import { startGateway } from '../../gateway/runtime/start.ts'
 import { mountDemoService } from '../../internal/demo/service.ts'
 import { runRoleNode } from '../../internal/node/main.ts'
+import { lockDataDir } from '../../internal/node/runtime/data-lock.ts'
 import { ROLES } from '../../internal/node/roles.ts'
 import { createBatchingSink } from '../../internal/shell/access-log.ts'
 import { listen } from '../../internal/shell/run.ts'
 import { createNodeRuntime } from '../../internal/shell/runtime/node.ts'
 import { createShell } from '../../internal/shell/shell.ts'
+import { startControlGateway } from '../../control-gateway/runtime/start.ts'
 
 /** Fixed addresses of the embedded topology: the shipped `policies/services.yaml` points at them. */
 export const TOPOLOGY = {
@@ -38,10 +40,18 @@ export async function startTopology(args: readonly string[]): Promise<void> {
     if (!role) continue
     const dataDir = resolve('.gatehouse', name)
     const registryUrl = `http://${TOPOLOGY.metadata.hostname}:${TOPOLOGY.metadata.port}`
-    const node = await runRoleNode(runtime, { role, dataDir, ...TOPOLOGY[name], version: pkg.version, standalone: false, registryUrl })
+    const node = await runRoleNode(runtime, { role, dataDir, ...TOPOLOGY[name], version: pkg.version, standalone: false, registryUrl, lockDataDir })
     behind.push((deadlineMs) => node.stop(deadlineMs))
     lines.push(`  ${name.padEnd(14)} http://${TOPOLOGY[name].hostname}:${TOPOLOGY[name].port}   data ${join('.gatehouse', name)}`)
   }
+
+  // The control gateway needs a JWT secret to verify operators' tokens: started only when one is set.
+  if (runtime.env('GATEHOUSE_CONTROL_JWT_SECRET')) {
+    const metadataUrl = `http://${TOPOLOGY.metadata.hostname}:${TOPOLOGY.metadata.port}`
+    const control = await startControlGateway(['--port', '9090', '--metadata', metadataUrl, '--data', resolve('.gatehouse', 'control')], { standalone: false })
+    behind.unshift((deadlineMs) => control.stop(deadlineMs))
+    lines.push(`  control        http://127.0.0.1:9090   audit .gatehouse/control/audit.log`)
+  } else lines.push('  control        off (set GATEHOUSE_CONTROL_JWT_SECRET to run one on 127.0.0.1:9090)')
 
   const { listener } = await startGateway(runtime, args, {
     onStopped: async () => {

@@ -29,8 +29,10 @@ function runChild(command: string[]): Promise<number> {
 export const gateway: Command = {
   name: 'gateway',
   usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]' +
-    ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]',
-  summary: 'run the edge gateway alone (port 8080 or $PORT)',
+    ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]' +
+    ' [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--client-cert optional|required]] [--grpc-port N]' +
+    ' [--control URL [--label L]]',
+  summary: 'run the edge gateway alone (port 8080 or $PORT); --control: bundles from a control gateway instead of --policies',
   async run(args) {
     const { runtime, rest } = takeRuntime(args)
     if (!isRuntimeName(runtime)) {
