@@ -1,6 +1,6 @@
 import { ListenError } from '../../internal/shell/run.ts'
 import { UsageError } from '../../internal/shell/flags.ts'
-import { DataDirInUseError } from '../../internal/node/data-lock.ts'
+import { DataDirInUseError } from '../../internal/node/runtime/data-lock.ts'
 
 /**
  * Operator mistakes get one line, not a stack trace: a bad flag exits 2, a listener that cannot

@@ -9,6 +9,7 @@ import { formatProblem } from './bundle/format.ts'
 import { BundleError, loadBundle } from './bundle/load.ts'
 import type { SourceFile } from './bundle/types.ts'
 import type { GatewayVariables } from './env.ts'
+import { closeRedisConnections } from './stores/redis.ts'
 
 /** Where the policy files come from (a directory today; the control gateway's stream later). */
 export interface BundleSource {
@@ -17,6 +18,16 @@ export interface BundleSource {
   read(): Promise<SourceFile[]>
   /** Calls `onChange` after the files changed; returns a function that stops watching. */
   watch(onChange: () => void): () => void
+  /** Told after every load: the hash now served, and why the files read were refused (control gateway). */
+  report?(status: BundleReport): void
+}
+
+/** The outcome of one load of a BundleSource's files. */
+export interface BundleReport {
+  /** The hash being served after the load (undefined: none). */
+  readonly running: string | undefined
+  /** Empty when the files read were applied; else `file:line:column: message` lines. */
+  readonly problems: readonly string[]
 }
 
 export interface GatewayMainOptions {
@@ -24,6 +35,8 @@ export interface GatewayMainOptions {
   readonly hostname: string
   readonly port: number
   readonly version: string
+  /** How the listener is reached (`https` when the runtime entry serves TLS); for the log. Default http. */
+  readonly scheme?: 'http' | 'https'
   readonly debugToken?: string | undefined
   readonly accessLog?: boolean
   readonly drainDeadlineMs?: number
@@ -64,13 +77,17 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
   const apply = async (): Promise<boolean> => {
     try {
       const bundle = await loadBundle(await options.policies.read())
-      if (bundle.hash === gateway.current?.bundle.hash) return true
+      if (bundle.hash === gateway.current?.bundle.hash) {
+        options.policies.report?.({ running: bundle.hash, problems: [] })
+        return true
+      }
       const previous = gateway.current?.bundle.hash
       gateway.apply(bundle)
       bundleInfo.reset()
       bundleInfo.set(1, { hash: bundle.hash })
       reloads.inc({ result: 'applied' })
       shell.log.info('bundle applied', { hash: bundle.hash, previous, routes: bundle.routes.length, files: bundle.files })
+      options.policies.report?.({ running: bundle.hash, problems: [] })
       return true
     } catch (err) {
       reloads.inc({ result: 'refused' })
@@ -80,6 +97,7 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
         serving: gateway.current?.bundle.hash,
         problems,
       })
+      options.policies.report?.({ running: gateway.current?.bundle.hash, problems })
       return false
     }
   }
@@ -113,12 +131,13 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
     onStopped: async () => {
       stopWatching()
       await options.onStopped?.()
+      await closeRedisConnections()
       sink.flush()
     },
   })
   shell.lifecycle.markReady()
   shell.log.info('listening', {
-    url: `http://${listener.hostname.includes(':') ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`,
+    url: `${options.scheme ?? 'http'}://${listener.hostname.includes(':') ? `[${listener.hostname}]` : listener.hostname}:${listener.port}`,
     runtime: runtime.name,
     bundle: gateway.current?.bundle.hash ?? null,
   })

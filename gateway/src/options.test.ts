@@ -16,6 +16,10 @@ describe('parseGatewayArgs', () => {
       watchIntervalMs: 500,
       debugToken: undefined,
       admission: undefined,
+      tls: undefined,
+      grpcPort: undefined,
+      controlUrl: undefined,
+      label: '',
     })
   })
 
@@ -69,7 +73,7 @@ describe('parseGatewayArgs usage errors', () => {
   it('names an unknown flag and lists the known ones', () => {
     expect(usage(['--prot', '1'])).toBe(
       'unknown argument "--prot" (flags: --policies, --port, --host, --access-log, --drain-deadline, --watch-interval, ' +
-        '--max-concurrency, --max-queue, --max-queue-wait)',
+        '--max-concurrency, --max-queue, --max-queue-wait, --tls-cert, --tls-key, --client-ca, --client-cert, --grpc-port, --control, --label)',
     )
   })
 

@@ -1,4 +1,5 @@
-import { integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
+import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
+import type { AdmissionArgs } from '../../internal/shell/flags.ts'
 
 /** Command-line and environment options of a gateway process (shared by the three runtime entries). */
 export interface GatewayArgs {
@@ -10,8 +11,27 @@ export interface GatewayArgs {
   readonly watchIntervalMs: number
   readonly debugToken: string | undefined
   /** Process-wide admission; undefined = off (`--max-concurrency 0`). */
-  readonly admission: { readonly maxConcurrent: number; readonly maxQueue: number; readonly maxWaitMs: number } | undefined
+  readonly admission: AdmissionArgs | undefined
+  /** HTTPS (and TLS on the gRPC port) from PEM files; undefined = cleartext. */
+  readonly tls: TlsArgs | undefined
+  /** The native gRPC ingress port (HTTP/2); undefined = none. */
+  readonly grpcPort: number | undefined
+  /** Subscribe to this control gateway instead of watching `policiesDir`; undefined = files. */
+  readonly controlUrl: string | undefined
+  /** This gateway's label for canary rollouts (with `controlUrl`). */
+  readonly label: string
 }
+
+/** Paths of the listener's PEM files, read at start. */
+export interface TlsArgs {
+  readonly certPath: string
+  readonly keyPath: string
+  /** Client CA bundle; with it the listener asks for client certificates. */
+  readonly clientCaPath: string | undefined
+  readonly clientCert: 'optional' | 'required'
+}
+
+const TLS_FLAGS = ['tls-cert', 'tls-key', 'client-ca', 'client-cert'] as const
 
 const FLAGS = [
   'policies',
@@ -20,17 +40,19 @@ const FLAGS = [
   'access-log',
   'drain-deadline',
   'watch-interval',
-  'max-concurrency',
-  'max-queue',
-  'max-queue-wait',
+  ...ADMISSION_FLAGS,
+  ...TLS_FLAGS,
+  'grpc-port',
+  'control',
+  'label',
 ] as const
 
 /**
  * `--policies DIR` (default `policies`), `--port N` (default `PORT` or 8080), `--host H`
  * (default `HOST` or 127.0.0.1), `--access-log on|off`, `--drain-deadline MS` (default 30000),
  * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
- * `--max-concurrency N` (default 0 = no process-wide limit), `--max-queue N` (default 2 × N),
- * `--max-queue-wait MS` (default 1000): requests past them get 503 OVERLOADED with Retry-After.
+ * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS`: see `admissionFlags`.
+ * `--tls-cert`, `--tls-key`, `--client-ca`, `--client-cert`: see `tlsArgs`. `--grpc-port N`: native gRPC ingress.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
   const values = parseFlags(argv, FLAGS)
@@ -42,15 +64,46 @@ export function parseGatewayArgs(argv: readonly string[], env: (name: string) =>
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '30000', 0, 3_600_000),
     watchIntervalMs: integerFlag('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
-    admission: admissionArgs(values),
+    admission: admissionFlags(values),
+    tls: tlsArgs(values),
+    grpcPort: values.has('grpc-port') ? integerFlag('grpc-port', values.get('grpc-port') ?? '', 0, 65535) : undefined,
+    ...controlArgs(values, env),
   }
 }
 
-function admissionArgs(values: ReadonlyMap<string, string>): GatewayArgs['admission'] {
-  const maxConcurrent = integerFlag('max-concurrency', values.get('max-concurrency') ?? '0', 0, 1_000_000)
-  const maxQueue = integerFlag('max-queue', values.get('max-queue') ?? String(2 * maxConcurrent), 0, 1_000_000)
-  const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
-  return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
+/**
+ * `--tls-cert FILE --tls-key FILE` (PEM) serve HTTPS; `--client-ca FILE` asks for client
+ * certificates, `--client-cert optional|required` (default optional: each route's `mtls` policy decides).
+ */
+function tlsArgs(values: ReadonlyMap<string, string>): TlsArgs | undefined {
+  const certPath = values.get('tls-cert')
+  const keyPath = values.get('tls-key')
+  const clientCaPath = values.get('client-ca')
+  const clientCert = values.get('client-cert')
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
+  if (clientCert !== undefined && clientCert !== 'optional' && clientCert !== 'required') {
+    throw new UsageError(`--client-cert must be "optional" or "required", got "${clientCert}"`)
+  }
+  if (clientCert !== undefined && clientCaPath === undefined) throw new UsageError('--client-cert needs --client-ca')
+  if (certPath === undefined || keyPath === undefined) {
+    if (clientCaPath !== undefined) throw new UsageError('--client-ca needs --tls-cert and --tls-key')
+    return undefined
+  }
+  return { certPath, keyPath, clientCaPath, clientCert: clientCert ?? 'optional' }
+}
+
+/**
+ * `--control URL` (default `GATEHOUSE_CONTROL_URL`): take bundles from that control gateway (token in
+ * `GATEHOUSE_CONTROL_TOKEN`, node id `GATEHOUSE_NODE_ID`) instead of the directory; `--label L`
+ * (default `GATEHOUSE_LABEL`): the canary label.
+ */
+function controlArgs(values: ReadonlyMap<string, string>, env: (name: string) => string | undefined): Pick<GatewayArgs, 'controlUrl' | 'label'> {
+  const controlUrl = values.get('control') ?? (env('GATEHOUSE_CONTROL_URL') || undefined)
+  const label = values.get('label') ?? env('GATEHOUSE_LABEL') ?? ''
+  if (controlUrl !== undefined && !URL.canParse(controlUrl)) throw new UsageError(`--control must be a URL, got "${controlUrl}"`)
+  if (!/^[A-Za-z0-9._:-]{0,63}$/.test(label)) throw new UsageError(`--label must be up to 63 of [A-Za-z0-9._:-], got "${label}"`)
+  if (label !== '' && controlUrl === undefined) throw new UsageError('--label needs --control')
+  return { controlUrl, label }
 }
 
 function onOff(flag: string, text: string): boolean {

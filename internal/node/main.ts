@@ -6,7 +6,6 @@ import { mountRpc } from '../shell/rpc.ts'
 import type { Listener, Runtime } from '../shell/runtime/types.ts'
 import { createShell } from '../shell/shell.ts'
 import type { Shell, ShellOptions } from '../shell/shell.ts'
-import { lockDataDir } from './data-lock.ts'
 import { parseLabels, startRegistration } from './registration.ts'
 import type { Registration } from './registration.ts'
 import type { OpenedRole, Role } from './role.ts'
@@ -31,6 +30,11 @@ export interface RoleNodeOptions {
   readonly extraListeners?: (opened: OpenedRole) => Promise<{ close(): Promise<void> }[]>
   /** Process-wide concurrency limit with a bounded queue on the shell's listener (absent = none). */
   readonly admission?: ShellOptions['admission']
+  /**
+   * Takes the data directory for this node (released on stop), so that two nodes never write one
+   * directory; the runtime entry provides it (runtime/data-lock.ts). Absent: no lock.
+   */
+  readonly lockDataDir?: ((dir: string) => Promise<{ release(): Promise<void> }>) | undefined
 }
 
 export interface RunningRoleNode {
@@ -49,7 +53,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   const sink = createBatchingSink(runtime.writeStdout)
   const shell = createShell({ node: options.role.name, runtime, version: options.version, sink, admission: options.admission })
   let address = ''
-  const lock = await lockDataDir(options.dataDir)
+  const lock = (await options.lockDataDir?.(options.dataDir)) ?? { release: async () => {} }
   const roleOpened = await options.role
     .open({ dataDir: options.dataDir, address: () => address, env: runtime.env, registryUrl: options.registryUrl, metrics: shell.metrics })
     .catch(async (err: unknown) => {

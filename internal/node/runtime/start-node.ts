@@ -4,6 +4,7 @@ import { UsageError } from '../../shell/flags.ts'
 import { listenGrpc } from '../../shell/runtime/node-grpc.ts'
 import { createNodeRuntime } from '../../shell/runtime/node.ts'
 import { runRoleNode } from '../main.ts'
+import { lockDataDir } from './data-lock.ts'
 import type { RunningRoleNode } from '../main.ts'
 import { parseRoleNodeArgs } from '../options.ts'
 import { ROLES } from '../roles.ts'
@@ -25,6 +26,7 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
     registryUrl: args.registryUrl,
     advertiseUrl: args.advertiseUrl,
     admission: args.admission,
+    lockDataDir,
     extraListeners: async (opened) => {
       if (args.grpcPort === undefined) return []
       const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)
