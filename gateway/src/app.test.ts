@@ -122,7 +122,7 @@ describe('routing to the upstream', () => {
     await request('/v1/items', { method: 'POST', body: 'payload' })
     expect(calls).toHaveLength(1)
     expect(calls[0]?.method).toBe('POST')
-    expect(await new Response(calls[0]?.body).text()).toBe('payload')
+    expect(await new Response(calls[0]?.body as BodyInit | null).text()).toBe('payload')
   })
 
   it('labels the access log and metrics with the route id', async () => {

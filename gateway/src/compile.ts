@@ -62,7 +62,7 @@ export function compileGateway(bundle: Bundle, deps: CompileDeps): CompiledGatew
   const rpcUpstreams = new Map<string, EgressTransport>()
   const rpcUpstreamOf = (service: Service) => {
     let transport = rpcUpstreams.get(service.name)
-    if (!transport) rpcUpstreams.set(service.name, (transport = createRpcUpstream(service, deps.metrics, upstream)))
+    if (!transport) rpcUpstreams.set(service.name, (transport = createRpcUpstream(service, http, deps.metrics, upstream)))
     return transport
   }
   const cors = passthroughCors()

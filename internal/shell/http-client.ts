@@ -11,7 +11,8 @@ export interface UpstreamRequest {
   readonly path: string
   readonly method: string
   readonly headers: Headers
-  readonly body: ReadableStream<Uint8Array> | null
+  /** Streamed, or bytes known whole (a unary RPC message): sent without stream machinery. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null
   /** Time allowed until the response headers arrive; past it the exchange rejects with TIMEOUT. */
   readonly timeoutMs: number
   /** From the runtime's ConnInfo: when the client leaves, the exchange is abandoned (CANCELED). */

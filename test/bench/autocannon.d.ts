@@ -7,6 +7,8 @@ declare module 'autocannon' {
     pipelining?: number
     timeout?: number
     headers?: Record<string, string>
+    method?: string
+    body?: string
   }
   interface Histogram {
     average: number

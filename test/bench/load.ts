@@ -17,6 +17,9 @@ export interface LoadOptions {
   cpu?: number
   /** Request headers sent with every request (e.g. an Authorization bearer token). */
   headers?: Record<string, string>
+  /** Default GET without a body. */
+  method?: string
+  body?: string
 }
 
 export interface LoadResult {
@@ -63,7 +66,9 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     ...Object.entries(opts.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     opts.url,
   ]
-  const wrk = start('wrk', 'wrk', args, { cpu: opts.cpu })
+  // wrk-report.lua reads the method and body from the environment (wrk has one script slot).
+  const env = { ...process.env, BENCH_METHOD: opts.method ?? '', BENCH_BODY: opts.body ?? '' }
+  const wrk = start('wrk', 'wrk', args, { cpu: opts.cpu, env })
   const code = await Promise.race([wrk.exited, sleep((opts.durationS + 20) * 1000).then(() => 'timeout' as const)])
   if (code === 'timeout') {
     await stop(wrk, 500)
@@ -106,6 +111,8 @@ async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
     duration: opts.durationS,
     timeout: 5,
     headers: opts.headers,
+    method: opts.method,
+    body: opts.body,
   })
   const durationS = r.duration || (performance.now() - started) / 1000
   const detail = { errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx }

@@ -1,8 +1,7 @@
 /**
  * Transcoding bench: the same unary read, `MetadataService.GetRecord` on a real metadata node,
  * measured side by side in one run:
- *   direct  — Connect with JSON straight to the node (a Connect GET: `?connect=v1&encoding=json&message=…`,
- *             the method is NO_SIDE_EFFECTS), no gateway;
+ *   direct  — Connect with JSON straight to the node (`POST …/GetRecord`, `application/json`), no gateway;
  *   rest    — `GET /v1/records/{key}` on the gateway, transcoded from the google.api.http rule to
  *             a Connect call (binary) through the egress client.
  * Reports req/s, latency and CPU per request; target: rest >= 0.8x of direct req/s.
@@ -93,25 +92,29 @@ async function main(): Promise<void> {
     })
     if (put.status !== 200) throw new Error(`PutRecord answered ${put.status}: ${await put.text()}`)
 
-    const message = encodeURIComponent(JSON.stringify({ key: KEY }))
-    const urls = {
-      direct: `${nodeUrl}/gatehouse.metadata.v1.MetadataService/GetRecord?connect=v1&encoding=json&message=${message}`,
-      rest: `http://127.0.0.1:${port}/v1/records/${KEY}`,
+    const calls = {
+      direct: {
+        url: `${nodeUrl}/gatehouse.metadata.v1.MetadataService/GetRecord`,
+        method: 'POST',
+        body: JSON.stringify({ key: KEY }),
+        headers: { 'content-type': 'application/json', 'connect-protocol-version': '1' },
+      },
+      rest: { url: `http://127.0.0.1:${port}/v1/records/${KEY}`, method: 'GET', body: undefined, headers: {} },
     }
-    for (const [name, url] of Object.entries(urls)) {
-      const res = await fetch(url)
+    for (const [name, { url, ...init }] of Object.entries(calls)) {
+      const res = await fetch(url, init)
       const body = (await res.json()) as { record?: { key?: string } }
       if (res.status !== 200 || body.record?.key !== KEY) throw new Error(`${name}: GET ${url} answered ${res.status} ${JSON.stringify(body)}`)
     }
     console.log(`transcode bench: ${tool}, ${connections} connections, ${warmupS} s warm-up + ${durationS} s each, ${rounds} round(s), pinning ${pin ? 'on' : 'off'}`)
     for (let round = 0; round < rounds; round++)
       for (const name of ['direct', 'rest'] as const) {
-        const url = urls[name]
+        const { url, method, body, headers } = calls[name]
         const cpu = pin ? CPU_HARNESS : undefined
-        if (warmupS > 0) await runLoad({ tool, url, connections, durationS: warmupS, cpu })
+        if (warmupS > 0) await runLoad({ tool, url, connections, durationS: warmupS, cpu, method, body, headers })
         const nodeBefore = cpuSnapshot(node.pid)
         const gatewayBefore = cpuSnapshot(gateway.pid)
-        const load = await runLoad({ tool, url, connections, durationS, cpu })
+        const load = await runLoad({ tool, url, connections, durationS, cpu, method, body, headers })
         const perReq = (before: Map<number, number>, pid: number) => (cpuDelta(before, cpuSnapshot(pid)) / Math.max(1, load.requests)) * 1e6
         rows.push({ name, load, nodeUsPerReq: perReq(nodeBefore, node.pid), gatewayUsPerReq: perReq(gatewayBefore, gateway.pid) })
         console.log(`- ${name.padEnd(6)} ${load.rps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, errors ${load.errors}`)

@@ -1,3 +1,9 @@
+-- Optional request method and body from the harness (load.ts), for POST benches.
+local method = os.getenv("BENCH_METHOD")
+if method and method ~= "" then wrk.method = method end
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then wrk.body = body end
+
 -- wrk report script: print one JSON line the harness parses (latencies in microseconds).
 done = function(summary, latency, requests)
   local e = summary.errors

@@ -16,3 +16,4 @@ export { callOptionsFromHandler, correlationHeaders, egressCallOptions, requestI
 export type { EgressCallInit } from './correlation.ts'
 export { egressMetrics } from './metrics.ts'
 export type { EgressObserver } from './metrics.ts'
+export { createExchangeTransport, exchangeClient } from './exchange-client.ts'

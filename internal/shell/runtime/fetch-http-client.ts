@@ -23,7 +23,7 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
         body: req.body,
         signal,
         redirect: 'manual',
-        ...(req.body ? { duplex: 'half' } : {}),
+        ...(req.body && !(req.body instanceof Uint8Array) ? { duplex: 'half' } : {}),
         ...extra,
       } as RequestInit)
       return { status: res.status, headers: new Headers(res.headers), body: res.body }

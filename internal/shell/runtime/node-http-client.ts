@@ -52,7 +52,7 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
         path: req.path,
         method: req.method as Dispatcher.HttpMethod,
         headers,
-        body: req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
+        body: req.body instanceof Uint8Array ? req.body : req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
         headersTimeout: req.timeoutMs,
         signal: gone ?? null,
       })
