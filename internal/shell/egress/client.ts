@@ -1,13 +1,14 @@
 import type { DescMethod } from '@bufbuild/protobuf'
 import type { ContextValues, Transport } from '@connectrpc/connect'
 import { createContextValues } from '@connectrpc/connect'
-import { runStreamingCall, runUnaryCall } from '@connectrpc/connect/protocol'
+import { runStreamingCall } from '@connectrpc/connect/protocol'
 import { runAttempts } from './attempts.ts'
 import { correlationHeaders } from './correlation.ts'
 import { deadlineKey, resolveDeadline } from './deadline.ts'
 import { resolveEgressOptions } from './options.ts'
 import type { EgressOptions } from './options.ts'
 import { serverStream, unreplayableStream } from './stream.ts'
+import { runUnary } from './unary.ts'
 import { createUpstream } from './upstream.ts'
 import type { EndpointStatus } from './upstream.ts'
 
@@ -47,7 +48,7 @@ export function createEgressTransport(input: EgressOptions): EgressTransport {
   return {
     unary(method, signal, timeoutMs, header, message, contextValues) {
       const call = prepare(method, timeoutMs, contextValues, options.defaultTimeoutMs)
-      return runUnaryCall({
+      return runUnary({
         interceptors,
         signal,
         timeoutMs: call.timeoutMs,
