@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { connect as connectHttp2, constants } from 'node:http2'
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GetRecordRequestSchema, MetadataService } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
 import type { GetRecordResponse, WatchRecordsResponse } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
 import { RegistryService } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
-import { ProcessingService } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
+import { DigestAlgorithm, ProcessingService, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
+import type { WatchTaskResponse } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
 import type { ServerReflectionResponse } from '../../proto/gen/grpc/reflection/v1/reflection_pb.ts'
 import { ServerReflection } from '../../proto/gen/grpc/reflection/v1/reflection_pb.ts'
 import { StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
@@ -28,8 +30,8 @@ const CLI = join(ROOT, 'gateway', 'cli', 'gatehouse.js')
 const SECRET = 'a-test-secret-of-at-least-32-characters!'
 const text = (s: string) => new TextEncoder().encode(s)
 
-function startRole(role: string, dataDir: string): Promise<NodeProcess> {
-  return spawnNode(`${role} node`, [process.execPath, CLI, 'node', '--role', role, '--port', '0', '--data', dataDir])
+function startRole(role: string, dataDir: string, env: string[] = []): Promise<NodeProcess> {
+  return spawnNode(`${role} node`, ['env', ...env, process.execPath, CLI, 'node', '--role', role, '--port', '0', '--data', dataDir])
 }
 
 /** An upstream whose one server stream never ends and records when its call is aborted. */
@@ -56,11 +58,12 @@ async function startProbe(): Promise<{ server: Server; url: string; started: num
   return Object.assign(probe, { server, url: `http://127.0.0.1:${address.port}` })
 }
 
-function bundle(urls: { metadata: string; storage: string; probe: string }) {
+function bundle(urls: { metadata: string; storage: string; processing: string; probe: string }) {
   return {
     'bundle.yaml': `services:
   metadata: { endpoints: [{ url: ${urls.metadata} }] }
   storage: { endpoints: [{ url: ${urls.storage} }] }
+  processing: { endpoints: [{ url: ${urls.processing} }] }
   probe: { endpoints: [{ url: ${urls.probe} }] }
 policies:
   callers:
@@ -83,8 +86,11 @@ routes:
     match: { method: POST, path: "/gatehouse.storage.v1.StorageService/{method}" }
     http: storage
   - id: probe-rpc
-    match: { method: POST, path: "/gatehouse.processing.v1.ProcessingService/{method}" }
+    match: { method: POST, path: "/gatehouse.processing.v1.ProcessingService/{method}", headers: { x-probe: "*" } }
     http: probe
+  - id: processing-rpc
+    match: { method: POST, path: "/gatehouse.processing.v1.ProcessingService/{method}" }
+    http: processing
 `,
   }
 }
@@ -100,6 +106,7 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
   let dirs: string[] = []
   let metadata: NodeProcess
   let storage: NodeProcess
+  let processingNode: NodeProcess
   let probe: Awaited<ReturnType<typeof startProbe>>
   let h2c: GatewayProcess
   let tls: GatewayProcess
@@ -108,9 +115,10 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
   const clients: grpc.Client[] = []
 
   beforeAll(async () => {
-    ;[pki, ...dirs] = await Promise.all([makeTestPki(), mkdtemp(join(tmpdir(), 'gh-md-')), mkdtemp(join(tmpdir(), 'gh-st-'))])
+    ;[pki, ...dirs] = await Promise.all([makeTestPki(), mkdtemp(join(tmpdir(), 'gh-md-')), mkdtemp(join(tmpdir(), 'gh-st-')), mkdtemp(join(tmpdir(), 'gh-pr-'))])
     ;[metadata, storage, probe] = await Promise.all([startRole('metadata', dirs[0] as string), startRole('storage', dirs[1] as string), startProbe()])
-    const dir = await writeBundle(bundle({ metadata: metadata.url, storage: storage.url, probe: probe.url }))
+    processingNode = await startRole('processing', dirs[2] as string, [`GATEHOUSE_STORAGE_URL=${storage.url}`])
+    const dir = await writeBundle(bundle({ metadata: metadata.url, storage: storage.url, processing: processingNode.url, probe: probe.url }))
     dirs.push(dir)
     ;[h2c, tls, bun, deno] = await Promise.all([
       startGateway('node', dir, ['--grpc-port', '0']),
@@ -121,7 +129,7 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
   })
   afterAll(async () => {
     for (const c of clients) c.close()
-    await Promise.all([h2c?.stop(), tls?.stop(), bun?.stop(), deno?.stop(), metadata?.stop(), storage?.stop()])
+    await Promise.all([h2c?.stop(), tls?.stop(), bun?.stop(), deno?.stop(), metadata?.stop(), storage?.stop(), processingNode?.stop()])
     probe?.server.close()
     await Promise.all([...dirs.map(removeDir), pki?.remove()])
   })
@@ -151,7 +159,7 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
       })
     })
 
-    it('client streaming (PutObject) and server streaming (GetObject) carry 2 MiB both ways', async () => {
+    it('client streaming (PutObject) and server streaming (GetObject) carry 2 MiB both ways, and the processing role digests it', async () => {
       const st = await client(StorageService)
       const bucket = `native-${transports.findIndex(([n]) => n === name)}`
       await unary(st, 'CreateBucket', { bucket })
@@ -167,6 +175,22 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
         call.end()
       })
       expect(put.object?.size).toBe(BigInt(data.length))
+      // The processing role: a digest of the object, submitted (unary) and watched (server stream) to its end.
+      const pr = await client(ProcessingService)
+      const submitted = await unary<{ task?: { taskId: string } }>(pr, 'SubmitTask', {
+        input: { kind: { case: 'digestObject', value: { bucket, key: 'blob.bin', algorithm: DigestAlgorithm.SHA256 } } },
+      })
+      const watch = (pr.WatchTask as (r: unknown, o: grpc.CallOptions) => grpc.ClientReadableStream<WatchTaskResponse>).call(
+        pr,
+        { taskId: submitted.task?.taskId },
+        { deadline: Date.now() + 15_000 },
+      )
+      const watched = await collect(watch)
+      expect(watched.error).toBeUndefined()
+      const done = watched.messages.at(-1)?.task
+      expect(done?.state).toBe(TaskState.SUCCEEDED)
+      const result = done?.result?.kind
+      expect(result?.case === 'digestObject' && Buffer.from(result.value.digest).toString('hex')).toBe(createHash('sha256').update(data).digest('hex'))
       const call = (st.GetObject as (r: unknown, o: grpc.CallOptions) => grpc.ClientReadableStream<GetObjectResponse>).call(
         st,
         { bucket, key: 'blob.bin' },
@@ -228,7 +252,9 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
     it('a client that cancels a stream aborts the upstream call', async () => {
       const processing = await client(ProcessingService)
       const before = { started: probe.started, aborted: probe.aborted }
-      const call = (processing.WatchTask as (r: unknown, o: grpc.CallOptions) => grpc.ClientReadableStream<unknown>).call(processing, { taskId: 'probe' }, {})
+      const toProbe = new grpc.Metadata()
+      toProbe.set('x-probe', '1')
+      const call = (processing.WatchTask as (r: unknown, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<unknown>).call(processing, { taskId: 'probe' }, toProbe, {})
       call.on('error', () => {})
       await new Promise<void>((resolve) => call.once('data', () => resolve()))
       expect(probe.started).toBe(before.started + 1)
@@ -279,7 +305,7 @@ describe('native gRPC ingress (gatehouse gateway --grpc-port) to real internal n
 
     it('enforces grpc-timeout itself: DEADLINE_EXCEEDED in trailers, the upstream call aborted', async () => {
       const before = probe.aborted
-      const res = await call(`/${ProcessingService.typeName}/WatchTask`, frame(new Uint8Array()), { 'grpc-timeout': '200m' })
+      const res = await call(`/${ProcessingService.typeName}/WatchTask`, frame(new Uint8Array()), { 'grpc-timeout': '200m', 'x-probe': '1' })
       expect(res.trailers?.['grpc-status'] ?? res.headers['grpc-status']).toBe(String(grpc.status.DEADLINE_EXCEEDED))
       await waitFor('the upstream call to be aborted', () => probe.aborted > before, 5_000)
     })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -34,6 +35,8 @@ function bundle(urls: RoleNodes['urls']): Record<string, string> {
     'bundle.yaml': `services:
   storage:
     endpoints: [{ url: ${urls.storage} }]
+  processing:
+    endpoints: [{ url: ${urls.processing} }]
   metadata:
     endpoints: [{ url: ${urls.metadata} }]
 policies:
@@ -49,6 +52,9 @@ routes:
   - id: storage
     match: { method: [GET, POST, OPTIONS], path: "/gatehouse.storage.v1.StorageService/{method}" }
     passthrough: storage
+  - id: processing
+    match: { method: [GET, POST, OPTIONS], path: "/gatehouse.processing.v1.ProcessingService/{method}" }
+    passthrough: processing
 `,
   }
 }
@@ -83,7 +89,7 @@ let page: Page
 
 beforeAll(async () => {
   const [started, served, launched] = await Promise.all([
-    startRoleNodes(['storage', 'metadata']),
+    startRoleNodes(['storage', 'processing', 'metadata']),
     servePage(),
     chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
   ])
@@ -127,6 +133,12 @@ function call(name: CallName): Promise<CallResult> {
 describe('gRPC-web from a browser on another origin, through passthrough routes', () => {
   it('makes a unary call', async () => {
     expect(await call('unary')).toEqual({ ok: true, value: 'hello, browser' })
+  })
+
+  it('reaches the processing role: a task submitted, then watched as a server stream to its end', async () => {
+    const result = await call('processingTask')
+    const digest = createHash('sha256').update('roses are red\ngateways are blue\n').digest('hex')
+    expect(result).toEqual({ ok: true, value: `SUCCEEDED:${digest}` })
   })
 
   it('reads a server stream', async () => {

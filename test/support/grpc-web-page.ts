@@ -6,6 +6,7 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect'
 import { createGrpcWebTransport } from '@connectrpc/connect-web'
 import { MetadataService } from '../../proto/gen/gatehouse/metadata/v1/metadata_pb.ts'
+import { DigestAlgorithm, ProcessingService, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
 import { StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 
 export type CallResult = { ok: true; value: string } | { ok: false; code: string; message: string }
@@ -23,6 +24,21 @@ const calls = {
       if (m.content.case === 'chunk') parts.push(new TextDecoder().decode(m.content.value))
     }
     return `${parts.length}:${parts.join('')}`
+  },
+  /** A digest task over the stored object, submitted (unary) and watched (server stream) to its end. */
+  async processingTask(baseUrl: string): Promise<string> {
+    const processing = createClient(ProcessingService, createGrpcWebTransport({ baseUrl }))
+    const submitted = await processing.submitTask({
+      input: { kind: { case: 'digestObject', value: { bucket: 'web', key: 'poem.txt', algorithm: DigestAlgorithm.SHA256 } } },
+    })
+    let last = TaskState.UNSPECIFIED
+    let digest = ''
+    for await (const event of processing.watchTask({ taskId: submitted.task?.taskId ?? '' })) {
+      last = event.task?.state ?? last
+      const result = event.task?.result?.kind
+      if (result?.case === 'digestObject') digest = Array.from(result.value.digest, (b) => b.toString(16).padStart(2, '0')).join('')
+    }
+    return `${TaskState[last]}:${digest}`
   },
   async notFound(baseUrl: string): Promise<string> {
     const metadata = createClient(MetadataService, createGrpcWebTransport({ baseUrl }))
