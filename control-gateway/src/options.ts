@@ -1,4 +1,5 @@
-import { integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
+import { integerFlag, parseFlags, TLS_FLAGS, tlsFlags, UsageError } from '../../internal/shell/flags.ts'
+import type { TlsArgs } from '../../internal/shell/flags.ts'
 import { SCOPES } from './scopes.ts'
 
 /** Command-line and environment options of a control gateway process. */
@@ -17,14 +18,14 @@ export interface ControlArgs {
   readonly drainDeadlineMs: number
   readonly debugToken: string | undefined
   /** HTTPS from PEM files (with `clientCaPath`, client certificates are asked for); undefined = cleartext. */
-  readonly tls: { certPath: string; keyPath: string; clientCaPath: string | undefined; clientCert: 'optional' | 'required' } | undefined
+  readonly tls: TlsArgs | undefined
   /** Verified client certificate identity (SAN URI or `CN=name`) -> scopes. */
   readonly certScopes: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 const FLAGS = [
   'port', 'host', 'metadata', 'audit-log', 'data', 'jwt-secret', 'jwks', 'issuer', 'audience', 'rate-limit', 'drain-deadline',
-  'tls-cert', 'tls-key', 'client-ca', 'client-cert', 'cert-scopes',
+  ...TLS_FLAGS, 'cert-scopes',
 ] as const
 
 /**
@@ -53,7 +54,7 @@ export function parseControlArgs(argv: readonly string[], env: (name: string) =>
     callsPerSecond: integerFlag('rate-limit', values.get('rate-limit') ?? '20', 1, 100_000),
     drainDeadlineMs: integerFlag('drain-deadline', values.get('drain-deadline') ?? '5000', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
-    tls: tlsArgs(values),
+    tls: tlsFlags(values),
     certScopes: certScopes(values.get('cert-scopes') ?? env('GATEHOUSE_CONTROL_CERT_SCOPES') ?? ''),
   }
   if (!args.jwtSecret && !args.jwksFile && args.certScopes.size === 0) {
@@ -65,20 +66,6 @@ export function parseControlArgs(argv: readonly string[], env: (name: string) =>
     if (!URL.canParse(url)) throw new UsageError(`--metadata: not a URL: "${url}"`)
   }
   return args
-}
-
-function tlsArgs(values: ReadonlyMap<string, string>): ControlArgs['tls'] {
-  const certPath = values.get('tls-cert')
-  const keyPath = values.get('tls-key')
-  const clientCaPath = values.get('client-ca')
-  const clientCert = values.get('client-cert') ?? 'optional'
-  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
-  if (clientCert !== 'optional' && clientCert !== 'required') throw new UsageError(`--client-cert must be "optional" or "required", got "${clientCert}"`)
-  if (certPath === undefined || keyPath === undefined) {
-    if (clientCaPath !== undefined) throw new UsageError('--client-ca needs --tls-cert and --tls-key')
-    return undefined
-  }
-  return { certPath, keyPath, clientCaPath, clientCert }
 }
 
 /** `spiffe://example.org/ns/ops/sa/deployer=bundle:read bundle:write;CN=ci=bundle:read` (split at the last "="). */

@@ -50,7 +50,7 @@ export const gateway: Command = {
 
 export const node: Command = {
   name: 'node',
-  usage: '--role storage|processing|metadata [--port N] [--grpc-port N] [--data DIR] [--host H] [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]',
+  usage: '--role storage|processing|metadata [--port N] [--grpc-port N] [--data DIR] [--host H] [--max-concurrency N] [--max-queue N] [--max-queue-wait MS] [--tls-cert F --tls-key F [--client-ca F] [--client-cert optional|required]]',
   summary: 'run one internal node (Connect + gRPC-web on --port, native gRPC on --grpc-port; Node runtime)',
   async run(args) {
     await startRoleNode(args).catch(exitOnStartupError)

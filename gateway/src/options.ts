@@ -1,5 +1,5 @@
-import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, UsageError } from '../../internal/shell/flags.ts'
-import type { AdmissionArgs } from '../../internal/shell/flags.ts'
+import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, TLS_FLAGS, tlsFlags, UsageError } from '../../internal/shell/flags.ts'
+import type { AdmissionArgs, TlsArgs } from '../../internal/shell/flags.ts'
 
 /** Command-line and environment options of a gateway process (shared by the three runtime entries). */
 export interface GatewayArgs {
@@ -22,17 +22,6 @@ export interface GatewayArgs {
   readonly label: string
 }
 
-/** Paths of the listener's PEM files, read at start. */
-export interface TlsArgs {
-  readonly certPath: string
-  readonly keyPath: string
-  /** Client CA bundle; with it the listener asks for client certificates. */
-  readonly clientCaPath: string | undefined
-  readonly clientCert: 'optional' | 'required'
-}
-
-const TLS_FLAGS = ['tls-cert', 'tls-key', 'client-ca', 'client-cert'] as const
-
 const FLAGS = [
   'policies',
   'port',
@@ -52,7 +41,7 @@ const FLAGS = [
  * (default `HOST` or 127.0.0.1), `--access-log on|off`, `--drain-deadline MS` (default 30000),
  * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
  * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS`: see `admissionFlags`.
- * `--tls-cert`, `--tls-key`, `--client-ca`, `--client-cert`: see `tlsArgs`. `--grpc-port N`: native gRPC ingress.
+ * `--tls-cert`, `--tls-key`, `--client-ca`, `--client-cert`: see `tlsFlags`. `--grpc-port N`: native gRPC ingress.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
   const values = parseFlags(argv, FLAGS)
@@ -65,31 +54,10 @@ export function parseGatewayArgs(argv: readonly string[], env: (name: string) =>
     watchIntervalMs: integerFlag('watch-interval', values.get('watch-interval') ?? '500', 0, 3_600_000),
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
     admission: admissionFlags(values),
-    tls: tlsArgs(values),
+    tls: tlsFlags(values),
     grpcPort: values.has('grpc-port') ? integerFlag('grpc-port', values.get('grpc-port') ?? '', 0, 65535) : undefined,
     ...controlArgs(values, env),
   }
-}
-
-/**
- * `--tls-cert FILE --tls-key FILE` (PEM) serve HTTPS; `--client-ca FILE` asks for client
- * certificates, `--client-cert optional|required` (default optional: each route's `mtls` policy decides).
- */
-function tlsArgs(values: ReadonlyMap<string, string>): TlsArgs | undefined {
-  const certPath = values.get('tls-cert')
-  const keyPath = values.get('tls-key')
-  const clientCaPath = values.get('client-ca')
-  const clientCert = values.get('client-cert')
-  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
-  if (clientCert !== undefined && clientCert !== 'optional' && clientCert !== 'required') {
-    throw new UsageError(`--client-cert must be "optional" or "required", got "${clientCert}"`)
-  }
-  if (clientCert !== undefined && clientCaPath === undefined) throw new UsageError('--client-cert needs --client-ca')
-  if (certPath === undefined || keyPath === undefined) {
-    if (clientCaPath !== undefined) throw new UsageError('--client-ca needs --tls-cert and --tls-key')
-    return undefined
-  }
-  return { certPath, keyPath, clientCaPath, clientCert: clientCert ?? 'optional' }
 }
 
 /**

@@ -8,7 +8,7 @@ import { createShell } from '../shell/shell.ts'
 import type { Shell, ShellOptions } from '../shell/shell.ts'
 import { parseLabels, startRegistration } from './registration.ts'
 import type { Registration } from './registration.ts'
-import type { OpenedRole, Role } from './role.ts'
+import type { OpenedRole, Role, RoleContext } from './role.ts'
 
 export interface RoleNodeOptions {
   readonly role: Role
@@ -35,6 +35,10 @@ export interface RoleNodeOptions {
    * directory; the runtime entry provides it (runtime/data-lock.ts). Absent: no lock.
    */
   readonly lockDataDir?: ((dir: string) => Promise<{ release(): Promise<void> }>) | undefined
+  /** The listener serves HTTPS (the runtime passed in does TLS): the default advertised URL says so. */
+  readonly https?: boolean
+  /** East-west transport for the role's egress clients (mTLS); see RoleContext. */
+  readonly transportFor?: RoleContext['transportFor']
 }
 
 export interface RunningRoleNode {
@@ -55,7 +59,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   let address = ''
   const lock = (await options.lockDataDir?.(options.dataDir)) ?? { release: async () => {} }
   const roleOpened = await options.role
-    .open({ dataDir: options.dataDir, address: () => address, env: runtime.env, registryUrl: options.registryUrl, metrics: shell.metrics })
+    .open({ dataDir: options.dataDir, address: () => address, env: runtime.env, registryUrl: options.registryUrl, metrics: shell.metrics, transportFor: options.transportFor })
     .catch(async (err: unknown) => {
       await lock.release()
       throw err
@@ -83,7 +87,7 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
     options.standalone === false
       ? await listen(runtime, { ...bind, fetch: (request, info) => shell.app.fetch(request, info) })
       : await runNode(runtime, shell, { ...bind, drainDeadlineMs: options.drainDeadlineMs, onDrain: leave, onStopped: release })
-  address = options.advertiseUrl ?? `http://${listener.hostname}:${listener.port}`
+  address = options.advertiseUrl ?? `${options.https ? 'https' : 'http'}://${listener.hostname}:${listener.port}`
   if (options.registryUrl) {
     registration = startRegistration({
       transport: createConnectTransport({ baseUrl: options.registryUrl }),

@@ -1,5 +1,5 @@
-import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, UsageError } from '../shell/flags.ts'
-import type { AdmissionArgs } from '../shell/flags.ts'
+import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, TLS_FLAGS, tlsFlags, UsageError } from '../shell/flags.ts'
+import type { AdmissionArgs, TlsArgs } from '../shell/flags.ts'
 
 export interface RoleNodeArgs {
   readonly role: string
@@ -15,9 +15,14 @@ export interface RoleNodeArgs {
   readonly advertiseUrl: string | undefined
   /** Process-wide admission on the node's listener; undefined = off. */
   readonly admission: AdmissionArgs | undefined
+  /**
+   * HTTPS with this identity; with a client CA, peers must (or may) present certificates, and the
+   * node presents its own certificate on its east-west calls, trusting the same CA for its peers.
+   */
+  readonly tls: TlsArgs | undefined
 }
 
-const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry', 'advertise', ...ADMISSION_FLAGS] as const
+const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'registry', 'advertise', ...ADMISSION_FLAGS, ...TLS_FLAGS] as const
 
 /**
  * `--role R` (required), `--port N` (default `PORT` or 0 = any free port), `--host H`
@@ -25,7 +30,8 @@ const FLAGS = ['role', 'port', 'host', 'grpc-port', 'data', 'drain-deadline', 'r
  * `--drain-deadline MS` (default 30000), `--registry URL` (default `GATEHOUSE_REGISTRY_URL`; a
  * metadata node whose registry this node joins), `--advertise URL` (default
  * `GATEHOUSE_ADVERTISE_URL`, else the listening address: set it when listening on 0.0.0.0),
- * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS` (see `admissionFlags`).
+ * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS` (see `admissionFlags`),
+ * `--tls-cert`, `--tls-key`, `--client-ca`, `--client-cert` (see `tlsFlags`).
  */
 export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) => string | undefined): RoleNodeArgs {
   const values = parseFlags(argv, FLAGS)
@@ -42,6 +48,7 @@ export function parseRoleNodeArgs(argv: readonly string[], env: (name: string) =
     registryUrl: values.get('registry') ?? env('GATEHOUSE_REGISTRY_URL'),
     advertiseUrl: values.get('advertise') ?? env('GATEHOUSE_ADVERTISE_URL'),
     admission: admissionFlags(values),
+    tls: tlsFlags(values),
   }
 }
 

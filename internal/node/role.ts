@@ -1,4 +1,5 @@
 import type { NodeRole } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
+import type { Transport } from '@connectrpc/connect'
 import type { Registry } from '../shell/metrics.ts'
 import type { RpcRoutes } from '../shell/rpc.ts'
 
@@ -14,6 +15,8 @@ export interface RoleContext {
   env(name: string): string | undefined
   /** The node's metrics registry (e.g. for the egress client's counters). */
   readonly metrics: Registry
+  /** The egress client's per-endpoint transport when the node has TLS material (mTLS east-west); absent = cleartext Connect. */
+  readonly transportFor?: ((baseUrl: string) => Transport) | undefined
 }
 
 /** A role opened on its stores: the services it serves and how to close it. */

@@ -48,3 +48,36 @@ export function admissionFlags(values: ReadonlyMap<string, string>): AdmissionAr
   const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
   return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
 }
+
+/** Paths of a listener's PEM files, read at start (runtime/tls-listeners.ts readTlsFiles). */
+export interface TlsArgs {
+  readonly certPath: string
+  readonly keyPath: string
+  /** Client CA bundle; with it the listener asks for client certificates. */
+  readonly clientCaPath: string | undefined
+  readonly clientCert: 'optional' | 'required'
+}
+
+/** The TLS flags every node takes; add them to the node's flag list. */
+export const TLS_FLAGS = ['tls-cert', 'tls-key', 'client-ca', 'client-cert'] as const
+
+/**
+ * `--tls-cert FILE --tls-key FILE` (PEM) serve HTTPS; `--client-ca FILE` asks for client
+ * certificates, `--client-cert optional|required` (default optional). Undefined = cleartext.
+ */
+export function tlsFlags(values: ReadonlyMap<string, string>): TlsArgs | undefined {
+  const certPath = values.get('tls-cert')
+  const keyPath = values.get('tls-key')
+  const clientCaPath = values.get('client-ca')
+  const clientCert = values.get('client-cert')
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
+  if (clientCert !== undefined && clientCert !== 'optional' && clientCert !== 'required') {
+    throw new UsageError(`--client-cert must be "optional" or "required", got "${clientCert}"`)
+  }
+  if (clientCert !== undefined && clientCaPath === undefined) throw new UsageError('--client-cert needs --client-ca')
+  if (certPath === undefined || keyPath === undefined) {
+    if (clientCaPath !== undefined) throw new UsageError('--client-ca needs --tls-cert and --tls-key')
+    return undefined
+  }
+  return { certPath, keyPath, clientCaPath, clientCert: clientCert ?? 'optional' }
+}

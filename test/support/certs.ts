@@ -29,6 +29,8 @@ export interface TestPki {
   readonly expiredClient: IssuedCert
   /** A client from another CA (SAN URI `spiffe://evil.example/ns/acme/sa/billing`). */
   readonly otherCaClient: IssuedCert
+  /** An internal node's identity, server and client (`localhost`, 127.0.0.1, `spiffe://example.org/node`). */
+  readonly node: IssuedCert
   remove(): Promise<void>
 }
 
@@ -53,7 +55,7 @@ interface LeafSpec {
   readonly cn: string
   /** subjectAltName value, e.g. `URI:spiffe://…` or `DNS:localhost,IP:127.0.0.1`. */
   readonly san?: string
-  readonly usage: 'serverAuth' | 'clientAuth'
+  readonly usage: 'serverAuth' | 'clientAuth' | 'serverAuth,clientAuth'
   /** `[start, end]` as openssl's YYYYMMDDHHMMSSZ; default valid now for 2 days. */
   readonly validity?: readonly [string, string]
 }
@@ -102,7 +104,7 @@ async function load(certPath: string, keyPath: string): Promise<IssuedCert> {
 export async function makeTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-pki-'))
   const [ca, otherCa] = await Promise.all([makeCa(dir, 'test-ca'), makeCa(dir, 'other-ca')])
-  const [server, spiffeClient, cnClient, expiredClient, otherCaClient] = await Promise.all([
+  const [server, spiffeClient, cnClient, expiredClient, otherCaClient, node] = await Promise.all([
     makeLeaf(dir, ca, { name: 'server', cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1', usage: 'serverAuth' }),
     makeLeaf(dir, ca, { name: 'spiffe-client', cn: 'billing', san: 'URI:spiffe://example.org/ns/acme/sa/billing', usage: 'clientAuth' }),
     makeLeaf(dir, ca, { name: 'cn-client', cn: 'legacy-client', usage: 'clientAuth' }),
@@ -111,6 +113,7 @@ export async function makeTestPki(): Promise<TestPki> {
       validity: ['20200101000000Z', '20200102000000Z'],
     }),
     makeLeaf(dir, otherCa, { name: 'other-client', cn: 'billing', san: 'URI:spiffe://evil.example/ns/acme/sa/billing', usage: 'clientAuth' }),
+    makeLeaf(dir, ca, { name: 'node', cn: 'node', san: 'DNS:localhost,IP:127.0.0.1,URI:spiffe://example.org/node', usage: 'serverAuth,clientAuth' }),
   ])
-  return { dir, ca, server, spiffeClient, cnClient, expiredClient, otherCaClient, remove: () => rm(dir, { recursive: true, force: true }) }
+  return { dir, ca, server, spiffeClient, cnClient, expiredClient, otherCaClient, node, remove: () => rm(dir, { recursive: true, force: true }) }
 }

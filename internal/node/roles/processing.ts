@@ -22,7 +22,7 @@ export const processingRole: Role = {
   name: 'processing',
   registryRole: NodeRole.PROCESSING,
   description: 'tasks with a bounded queue (OVERLOADED when full), streamed progress, cancel',
-  async open({ env, registryUrl, metrics }) {
+  async open({ env, registryUrl, metrics, transportFor }) {
     const urls = (env('GATEHOUSE_STORAGE_URL') ?? DEFAULT_STORAGE_URL).split(',').map((u) => u.trim())
     const discovery = registryUrl
       ? createRegistryEndpoints({
@@ -36,7 +36,7 @@ export const processingRole: Role = {
     const transport = createEgressTransport({
       name: 'storage',
       endpoints: discovery ?? createStaticEndpoints(urls),
-      transportFor: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true }),
+      transportFor: transportFor ?? ((baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true })),
       zone: env('GATEHOUSE_ZONE'),
       observer: egressMetrics(metrics),
     })

@@ -4,17 +4,26 @@ import { UsageError } from '../../shell/flags.ts'
 import { listenGrpc } from '../../shell/runtime/node-grpc.ts'
 import { createNodeRuntime } from '../../shell/runtime/node.ts'
 import { runRoleNode } from '../main.ts'
+import { createTlsTransportFor } from '../../shell/runtime/tls-egress.ts'
+import { readTlsFiles, withListeners } from '../../shell/runtime/tls-listeners.ts'
 import { lockDataDir } from './data-lock.ts'
 import type { RunningRoleNode } from '../main.ts'
 import { parseRoleNodeArgs } from '../options.ts'
 import { ROLES } from '../roles.ts'
 
-/** `gatehouse node --role R ...` on Node: the role on the shell's listener, plus native gRPC on `--grpc-port`. */
+/**
+ * `gatehouse node --role R ...` on Node: the role on the shell's listener (HTTPS with `--tls-cert`,
+ * mutual TLS with `--client-ca`), plus native gRPC (h2c) on `--grpc-port`.
+ */
 export async function startRoleNode(argv: readonly string[]): Promise<RunningRoleNode> {
-  const runtime = createNodeRuntime()
-  const args = parseRoleNodeArgs(argv, runtime.env)
+  const node = createNodeRuntime()
+  const args = parseRoleNodeArgs(argv, node.env)
   const role = ROLES.get(args.role)
   if (!role) throw new UsageError(`--role must be one of ${[...ROLES.keys()].join(', ')}, got "${args.role}"`)
+  const tls = args.tls && (await readTlsFiles(args.tls))
+  const runtime = withListeners(node, { tls })
+  // The node's certificate is also its client identity east-west; peers are checked against the client CA.
+  const egress = tls && createTlsTransportFor({ cert: tls.cert, key: tls.key, ca: tls.clientCa })
   const dataDir = resolve(args.dataDir)
   return runRoleNode(runtime, {
     role,
@@ -27,6 +36,8 @@ export async function startRoleNode(argv: readonly string[]): Promise<RunningRol
     advertiseUrl: args.advertiseUrl,
     admission: args.admission,
     lockDataDir,
+    https: tls !== undefined,
+    transportFor: egress?.transportFor,
     extraListeners: async (opened) => {
       if (args.grpcPort === undefined) return []
       const grpc = await listenGrpc(opened.routes, args.hostname, args.grpcPort)
