@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import type { ShellEnv } from '../../internal/shell/env.ts'
 import { GatewayError } from '../../internal/shell/errors.ts'
+import type { DebugAuth } from '../../internal/shell/planes.ts'
 import { auditEntry } from './audit.ts'
 import type { AuditLog, CallSite } from './audit.ts'
 import type { Authenticate, Caller } from './auth.ts'
@@ -58,5 +59,13 @@ export function createGuard(options: GuardOptions): MiddlewareHandler<ShellEnv> 
     }
     writeCallSite(c.req.raw.headers, { ...site, subject: caller.subject })
     return next()
+  }
+}
+
+/** The shell's `/debug/*` check for the control gateway: a token or certificate with `debug:read`. */
+export function debugReaders(authenticate: Authenticate): DebugAuth {
+  return async function readsDebug(c) {
+    const caller = await authenticate(c.req.header('authorization'), c.env?.clientCertificate)
+    if (!caller.scopes.has('debug:read')) throw new GatewayError('PERMISSION_DENIED', 'debug views need scope "debug:read"')
   }
 }

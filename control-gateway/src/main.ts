@@ -11,12 +11,13 @@ import type { AuditLog } from './audit.ts'
 import { createAuthenticator } from './auth.ts'
 import type { AuthOptions } from './auth.ts'
 import { createBundleStore } from './bundle-store.ts'
-import { createGuard } from './guard.ts'
+import { createGuard, debugReaders } from './guard.ts'
 import { mountRest } from './rest.ts'
 import { followHead } from './head-follower.ts'
 import { createNodeTable } from './nodes.ts'
 import { createControlService } from './service.ts'
 import { headHash } from './stored.ts'
+
 
 export interface ControlMainOptions {
   readonly hostname: string
@@ -54,7 +55,11 @@ export interface RunningControlGateway {
  */
 export async function runControlGateway(runtime: Runtime, options: ControlMainOptions): Promise<RunningControlGateway> {
   const sink = createBatchingSink(runtime.writeStdout)
-  const shell = createShell({ node: 'control', runtime, version: options.version, sink, debugToken: options.debugToken })
+  const authenticate = createAuthenticator(options.auth)
+  // /debug/* takes the API's callers with the debug:read scope, or, when GATEHOUSE_DEBUG_TOKEN is
+  // set, the shell's static debug token instead.
+  const debugAuth = options.debugToken ? undefined : debugReaders(authenticate)
+  const shell = createShell({ node: 'control', runtime, version: options.version, sink, debugToken: options.debugToken, debugAuth })
   const store = createBundleStore(options.metadata)
   let warned = false
   const follower = followHead(store, options.metadata, {
@@ -75,7 +80,7 @@ export async function runControlGateway(runtime: Runtime, options: ControlMainOp
   const stopping = new AbortController()
   shell.addDebugView('control', () => ({ head: headHash(follower.current()), nodes: nodes.list(follower.current()) }))
 
-  shell.app.use('*', createGuard({ authenticate: createAuthenticator(options.auth), audit: options.audit, callsPerSecond: options.callsPerSecond ?? 20 }))
+  shell.app.use('*', createGuard({ authenticate, audit: options.audit, callsPerSecond: options.callsPerSecond ?? 20 }))
   mountRest(shell.app, ControlService)
   mountRpc(shell.app, (router) => router.service(ControlService, createControlService({ store, follower, nodes, audit: options.audit, stopping: stopping.signal, metrics: shell.metrics })))
 

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import type { ShellEnv } from './env.ts'
 import { GatewayError } from './errors.ts'
 import type { Lifecycle } from './lifecycle.ts'
@@ -11,19 +11,28 @@ export interface PlaneOptions {
   readonly debugViews: ReadonlyMap<string, () => unknown>
   /** `/debug/*` answers only with `Authorization: Bearer <token>`; absent = 404. */
   readonly debugToken: string | undefined
+  /** Instead of the static token: a node's own check (e.g. a JWT scope); throws a GatewayError to refuse. */
+  readonly debugAuth?: DebugAuth | undefined
 }
 
+/** Decides whether a caller may read the debug views; throws UNAUTHENTICATED / PERMISSION_DENIED to refuse. */
+export type DebugAuth = (c: Context<ShellEnv>) => Promise<void>
+
 /** The shell's own endpoints: `/health/live`, `/health/ready`, `/metrics`, `/debug/<view>`. */
-export function mountPlanes(app: Hono<ShellEnv>, { lifecycle, metrics, debugViews, debugToken }: PlaneOptions): void {
+export function mountPlanes(app: Hono<ShellEnv>, { lifecycle, metrics, debugViews, debugToken, debugAuth }: PlaneOptions): void {
   app.get('/health/live', (c) => c.json({ status: 'live' }))
   app.get('/health/ready', (c) => {
     const readiness = lifecycle.readiness()
     return c.json(readiness, readiness.ready ? 200 : 503)
   })
   app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
-  app.get('/debug/:view', (c) => {
+  app.get('/debug/:view', async (c) => {
     const view = debugViews.get(c.req.param('view'))
-    if (!debugToken || !view) throw new GatewayError('NOT_FOUND', 'not found')
+    if ((!debugToken && !debugAuth) || !view) throw new GatewayError('NOT_FOUND', 'not found')
+    if (debugAuth) {
+      await debugAuth(c)
+      return c.json(view())
+    }
     if (!sameSecret(c.req.header('authorization') ?? '', `Bearer ${debugToken}`)) {
       throw new GatewayError('UNAUTHENTICATED', 'debug views need the debug token', {
         headers: { 'www-authenticate': 'Bearer realm="debug"' },

@@ -11,6 +11,7 @@ import { createRegistry } from './metrics.ts'
 import type { Registry } from './metrics.ts'
 import { createCorrelate } from './correlate.ts'
 import { mountPlanes } from './planes.ts'
+import type { DebugAuth } from './planes.ts'
 import { renderForCaller } from './rpc-errors.ts'
 
 export interface ShellOptions {
@@ -22,6 +23,8 @@ export interface ShellOptions {
   readonly sink: LogSink
   /** Enables `/debug/*` behind `Authorization: Bearer <token>`; absent = `/debug/*` is 404. */
   readonly debugToken?: string | undefined
+  /** Enables `/debug/*` behind the node's own check instead of the token (see planes.ts). */
+  readonly debugAuth?: DebugAuth | undefined
   /** Write one access-log line per request (default true). */
   readonly accessLog?: boolean
   /**
@@ -62,7 +65,7 @@ export function createShell<V extends object = object>(options: ShellOptions): S
   const nodeApp = new Hono<ShellEnv<V>>()
   // The shell's own handlers only use the shell's variables.
   const app = nodeApp as unknown as Hono<ShellEnv>
-  mountPlanes(app, { lifecycle, metrics, debugViews, debugToken: options.debugToken })
+  mountPlanes(app, { lifecycle, metrics, debugViews, debugToken: options.debugToken, debugAuth: options.debugAuth })
   app.use('*', createCorrelate({ lifecycle, metrics, accessLog: (options.accessLog ?? true) ? options.sink : undefined }))
   if (options.admission) {
     // After correlate, so a rejection is logged and counted; the planes above never queue.
