@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ROOT } from './e2e/harness.ts'
 
 /** Runtime-neutral code: it must run unchanged on Node, Bun and Deno. */
-const NEUTRAL = ['gateway/src', 'internal/shell', 'internal/demo', 'internal/storage', 'internal/node']
+const NEUTRAL = ['gateway/src', 'control-gateway/src', 'internal/shell', 'internal/demo', 'internal/storage', 'internal/node']
 /** Where runtime-specific code is allowed (inside the neutral trees). */
 const RUNTIME_DIR = /(^|\/)runtime\//
 const FORBIDDEN: readonly [RegExp, string][] = [

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../internal/shell/errors.ts'
+import { parseConnectTimeout, parseGrpcTimeout } from '../../../internal/shell/timeout-headers.ts'
 
 /**
  * The deadline of a passthrough call: the smallest of the caller's own (`grpc-timeout` for gRPC and
@@ -8,9 +9,6 @@ import { GatewayError } from '../../../internal/shell/errors.ts'
  * caller's mistake and refused (INVALID_ARGUMENT), not ignored.
  */
 
-const GRPC_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 }
-const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/
-const CONNECT_TIMEOUT = /^\d{1,10}$/
 /** The largest value `<n>m` can carry in grpc-timeout's 8 digits. */
 const GRPC_MAX_MS = 99_999_999
 
@@ -21,12 +19,13 @@ export function callerTimeoutMs(headers: Headers, header: TimeoutHeader): number
   const value = headers.get(header)
   if (value === null) return undefined
   if (header === 'connect-timeout-ms') {
-    if (!CONNECT_TIMEOUT.test(value)) throw new GatewayError('INVALID_ARGUMENT', `malformed connect-timeout-ms header: expected 1 to 10 digits`)
-    return Number(value)
+    const ms = parseConnectTimeout(value)
+    if (ms === undefined) throw new GatewayError('INVALID_ARGUMENT', `malformed connect-timeout-ms header: expected 1 to 10 digits`)
+    return ms
   }
-  const m = GRPC_TIMEOUT.exec(value)
-  if (!m) throw new GatewayError('INVALID_ARGUMENT', `malformed grpc-timeout header: expected 1 to 8 digits and a unit (H, M, S, m, u, n)`)
-  return Math.ceil(Number(m[1]) * (GRPC_UNIT_MS[m[2] as string] as number))
+  const ms = parseGrpcTimeout(value)
+  if (ms === undefined) throw new GatewayError('INVALID_ARGUMENT', `malformed grpc-timeout header: expected 1 to 8 digits and a unit (H, M, S, m, u, n)`)
+  return Math.ceil(ms)
 }
 
 /** `ms` in the caller's header format. */

@@ -1,4 +1,5 @@
 import { Code, ConnectError, createContextKey } from '@connectrpc/connect'
+import { parseConnectTimeout, parseGrpcTimeout } from '../timeout-headers.ts'
 
 /**
  * Deadlines. A call's deadline is the earliest of the caller's absolute deadline (`deadlineKey`
@@ -23,19 +24,12 @@ export function resolveDeadline(now: number, timeoutMs: number | undefined, dead
   return Math.min(fromTimeout ?? Infinity, deadline ?? Infinity)
 }
 
-const GRPC_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 }
-
 /**
  * The remaining time an incoming request carries: `grpc-timeout` (`<1-8 digits><H|M|S|m|u|n>`)
  * or `connect-timeout-ms` (1-10 digits). Undefined when absent or malformed.
  */
 export function timeoutFromHeaders(headers: Headers): number | undefined {
-  const grpc = headers.get('grpc-timeout')
-  const m = grpc === null ? null : /^(\d{1,8})([HMSmun])$/.exec(grpc)
-  if (m) return Number(m[1]) * GRPC_UNIT_MS[m[2]!]!
-  const connect = headers.get('connect-timeout-ms')
-  if (connect !== null && /^\d{1,10}$/.test(connect)) return Number(connect)
-  return undefined
+  return parseGrpcTimeout(headers.get('grpc-timeout')) ?? parseConnectTimeout(headers.get('connect-timeout-ms'))
 }
 
 export function deadlineExceeded(cause?: ConnectError): ConnectError {

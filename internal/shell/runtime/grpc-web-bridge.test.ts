@@ -5,11 +5,11 @@ import {
   encodeGrpcMessage,
   fromGrpcWebContentType,
   isGrpcContentType,
-  parseGrpcTimeout,
   statusOfNonGrpcResponse,
   toGrpcWebContentType,
 } from './grpc-web-bridge.ts'
 import { createGrpcWebDeframer, GrpcWebFrameError, parseTrailerBlock } from './grpc-web-frames.ts'
+import { parseGrpcTimeout } from '../timeout-headers.ts'
 
 const frame = (flag: number, payload: Uint8Array) => {
   const out = new Uint8Array(5 + payload.length)

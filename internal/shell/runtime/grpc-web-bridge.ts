@@ -32,15 +32,6 @@ export function fromGrpcWebContentType(contentType: string | null): string | und
   return `application/grpc${(match[1] ?? '+proto').toLowerCase()}`
 }
 
-const TIMEOUT_UNITS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }
-
-/** `grpc-timeout` (at most 8 digits and a unit) in ms; undefined when absent or malformed. */
-export function parseGrpcTimeout(value: string | undefined): number | undefined {
-  const match = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value)
-  if (!match) return undefined
-  return Number(match[1]) * (TIMEOUT_UNITS[match[2] as string] as number)
-}
-
 /** grpc-message is percent-encoded (spec: anything outside printable ASCII, and `%`). */
 export function encodeGrpcMessage(message: string): string {
   let out = ''
