@@ -2,19 +2,18 @@ import { create, fromBinary, isMessage, toBinary } from '@bufbuild/protobuf'
 import type { DescMessage, DescMethodUnary, JsonValue, MessageInitShape } from '@bufbuild/protobuf'
 import type { Transport, UnaryResponse } from '@connectrpc/connect'
 import { Code, ConnectError } from '@connectrpc/connect'
-import { codeFromHttpStatus, createTransport, errorFromJson, requestHeader, trailerDemux, trailerMux } from '@connectrpc/connect/protocol-connect'
+import { codeFromHttpStatus, codeFromString, createTransport, errorFromJson, requestHeader, trailerDemux, trailerMux } from '@connectrpc/connect/protocol-connect'
 import type { UniversalClientFn, UniversalClientRequest } from '@connectrpc/connect/protocol'
-import { GatewayError } from '../errors.ts'
+import { CODE_INFO, GatewayError } from '../errors.ts'
 import type { HttpExchange } from '../http-client.ts'
 
 /** No time limit of its own: the call's deadline aborts the request through its signal. */
 const NO_HEADERS_TIMEOUT_MS = 2 ** 31 - 1
 const MAX_MESSAGE_BYTES = 0xffffffff
 
-const CODES: Partial<Record<GatewayError['code'], Code>> = {
-  UNAVAILABLE: Code.Unavailable,
-  TIMEOUT: Code.DeadlineExceeded,
-  CANCELED: Code.Canceled,
+/** The exchange's failure (UNAVAILABLE, TIMEOUT, CANCELED) as Connect sees it, the original kept as cause. */
+function fromExchangeError(err: GatewayError): ConnectError {
+  return new ConnectError(err.message, codeFromString(CODE_INFO[err.code].connect) ?? Code.Unavailable, undefined, undefined, err)
 }
 
 /**
@@ -59,7 +58,7 @@ export function exchangeClient(http: HttpExchange): UniversalClientFn {
     } catch (err) {
       finish()
       if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled)
-      if (err instanceof GatewayError) throw new ConnectError(err.message, CODES[err.code] ?? Code.Unavailable, undefined, undefined, err)
+      if (err instanceof GatewayError) throw fromExchangeError(err)
       throw err
     }
   }
@@ -140,7 +139,7 @@ async function unaryCall<I extends DescMessage, O extends DescMessage>(
   } catch (err) {
     if (expired) throw new ConnectError('the operation timed out', Code.DeadlineExceeded, undefined, undefined, err)
     if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled)
-    if (err instanceof GatewayError) throw new ConnectError(err.message, CODES[err.code] ?? Code.Unavailable, undefined, undefined, err)
+    if (err instanceof GatewayError) throw fromExchangeError(err)
     throw err
   } finally {
     clearTimeout(timer)
