@@ -7,7 +7,20 @@ import { resolveRpcTarget } from './registry.ts'
  * reason it cannot be served (unknown name with a suggestion, no rule, an invalid rule).
  * Bindings with a custom verb come first (see `withVerbsFirst`), the rest in declaration order.
  */
-export function bindingsOf(target: string): { bindings: HttpBinding[] } | { error: string } {
+export function bindingsOf(target: string): BindingsOf {
+  const cached = known.get(target)
+  if (cached !== undefined) return cached
+  const found = resolve(target)
+  if ('bindings' in found) known.set(target, found) // only real targets: typos in bundles never fill the map
+  return found
+}
+
+type BindingsOf = { readonly bindings: readonly HttpBinding[] } | { readonly error: string }
+
+/** The registry is compiled in, so a target's bindings never change: the bundle check, the compile and `gatehouse routes` share them. */
+const known = new Map<string, BindingsOf>()
+
+function resolve(target: string): BindingsOf {
   const resolved = resolveRpcTarget(target)
   if ('error' in resolved) return resolved
   try {
