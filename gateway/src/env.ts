@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { ShellEnv } from '../../internal/shell/env.ts'
+import type { MutableFields } from '../../internal/shell/field-list.ts'
 import type { Principal } from './principal.ts'
 
 /** What the gateway adds to the shell's per-request variables. */
@@ -11,7 +12,7 @@ export interface GatewayVariables {
    * forwarding and correlation headers. Policies edit these, never `c.req.raw.headers`
    * (incoming headers are immutable on Deno).
    */
-  upstreamHeaders: Headers
+  upstreamHeaders: MutableFields
   /** Who the request acts for, set by an authentication policy; undefined until one has run. */
   principal: Principal | undefined
 }

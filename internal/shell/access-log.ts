@@ -53,7 +53,13 @@ export function createBatchingSink(write: (chunk: string) => void, opts: Batchin
   return Object.assign(sink, { flush })
 }
 
-const quote = JSON.stringify
+/** Characters JSON must escape, and anything non-ASCII (left to JSON.stringify to be safe). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/
+
+/** A JSON string literal; plain ASCII (ids, hex, most paths) skips JSON.stringify. */
+function quote(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`
+}
 
 /**
  * The access-log line: fixed key order, absent optional fields omitted, durationMs to 0.01.

@@ -4,7 +4,8 @@ import { formatAccessLog } from './access-log.ts'
 import type { LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
 import type { Lifecycle } from './lifecycle.ts'
-import type { Registry } from './metrics.ts'
+import type { CounterChild, HistogramChild, Registry } from './metrics.ts'
+import { applyResponseFields } from './response-fields.ts'
 import { startServerSpan } from './otel.ts'
 import { continueOrStartTrace, isValidRequestId, newRequestId } from './trace-context.ts'
 
@@ -31,6 +32,20 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
   ])
   const latency = metrics.histogram('gatehouse_http_request_duration_seconds', 'Time to response headers, by route', ['route'], LATENCY_BUCKETS)
   const inFlight = metrics.gauge('gatehouse_http_requests_in_flight', 'Requests awaiting their response headers')
+  // Series per route, so a request costs one Map lookup instead of two label keys built and looked up.
+  const perRoute = new Map<string, RouteSeries>()
+  const seriesOf = (route: string): RouteSeries => {
+    let series = perRoute.get(route)
+    if (series === undefined) {
+      const byClass: CounterChild[] = []
+      series = {
+        byClass: (index) => (byClass[index] ??= requests.labels({ route, class: STATUS_CLASS[index]! })),
+        latency: latency.labels({ route }),
+      }
+      perRoute.set(route, series)
+    }
+    return series
+  }
 
   return async function correlate(c, next) {
     const started = performance.now()
@@ -38,10 +53,12 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
     inFlight.inc()
     const incomingId = c.req.header('x-request-id')
     const requestId = isValidRequestId(incomingId) ? incomingId : newRequestId()
-    const trace = continueOrStartTrace(c.req.header('traceparent'), c.req.header('tracestate'))
+    const incomingParent = c.req.header('traceparent')
+    const trace = continueOrStartTrace(incomingParent, incomingParent === undefined ? undefined : c.req.header('tracestate'))
     const { span, context, traceparent, traceId } = startServerSpan(c.req.method, trace, { 'http.request.method': c.req.method })
     c.set('requestId', requestId)
     c.set('traceparent', traceparent)
+    c.set('responseFields', { 'x-request-id': requestId, traceparent })
     c.set('routeId', '-')
     c.set('remoteAddress', c.env?.remoteAddress)
     try {
@@ -50,27 +67,21 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
       inFlight.dec()
       leave()
     }
-    let res = c.res
-    try {
-      res.headers.set('x-request-id', requestId)
-    } catch {
-      res = c.res = new Response(res.body, res) // immutable headers (a fetch Response): copy once
-      res.headers.set('x-request-id', requestId)
-    }
-    res.headers.set('traceparent', traceparent)
-    if (lifecycle.state === 'draining') res.headers.set('connection', 'close')
-    const status = res.status
+    applyResponseFields(c)
+    if (lifecycle.state === 'draining') c.res.headers.set('connection', 'close')
+    const status = c.res.status
     const seconds = (performance.now() - started) / 1000
     const routeId = c.get('routeId')
-    requests.inc({ route: routeId, class: STATUS_CLASS[Math.floor(status / 100)] ?? '5xx' })
-    latency.observe(seconds, { route: routeId })
+    const series = seriesOf(routeId)
+    series.byClass(status >= 100 && status < 600 ? Math.floor(status / 100) : 5).inc()
+    series.latency.observe(seconds)
     span.setAttribute('http.response.status_code', status)
     span.end()
     if (accessLog) {
       const error = c.get('error')
       accessLog(
         formatAccessLog({
-          time: new Date().toISOString(),
+          time: isoNow(),
           requestId,
           traceId,
           routeId,
@@ -84,4 +95,23 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
       )
     }
   }
+}
+
+interface RouteSeries {
+  /** The request counter of a status class (index = status / 100). */
+  byClass(index: number): CounterChild
+  readonly latency: HistogramChild
+}
+
+let lastMs = NaN
+let lastIso = ''
+
+/** `new Date().toISOString()`, computed once per millisecond: many requests share one. */
+function isoNow(): string {
+  const ms = Date.now()
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
 }

@@ -11,6 +11,11 @@ export interface ShellVariables {
   routeId: string
   /** The peer address as the runtime saw it (not x-forwarded-for). */
   remoteAddress: string | undefined
+  /**
+   * Headers for the response, set by the shell whatever answers: `x-request-id`, `traceparent`,
+   * and what middleware adds with `addResponseField` (response-fields.ts). Lower-case names.
+   */
+  responseFields: Record<string, string>
   /** The error this request failed with, set by the shell's error renderer (for the access log). */
   error: GatewayError | undefined
 }
@@ -22,6 +27,11 @@ export interface ConnInfo {
   protocol?: 'http' | 'https'
   /** Registers a listener called once if the client disconnects before its response is complete. */
   onClientGone?: (listener: () => void) => void
+  /**
+   * The request's header fields as the runtime received them, `name, value, ...` (Node's
+   * `rawHeaders`): cheaper to copy than the Request's WHATWG Headers. Absent elsewhere.
+   */
+  rawHeaders?: readonly string[] | undefined
   /** The client certificate of a TLS listener that asks for one; absent when none was presented. */
   clientCertificate?: ClientCertificate | undefined
 }

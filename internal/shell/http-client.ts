@@ -1,3 +1,5 @@
+import type { MutableFields } from './field-list.ts'
+
 /**
  * The egress HTTP exchange every runtime adapter provides (Node: undici pools; Bun and Deno:
  * their own fetch). It is deliberately dumb: no header rewriting, no retries. It rejects only
@@ -10,7 +12,8 @@ export interface UpstreamRequest {
   /** Path and query to send, as received (percent-encoding kept). */
   readonly path: string
   readonly method: string
-  readonly headers: Headers
+  /** A FieldList (the gateway's forwarded requests) goes out as it is, without a copy. */
+  readonly headers: MutableFields
   /** Streamed, or bytes known whole (a unary RPC message): sent without stream machinery. */
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null
   /** Time allowed until the response headers arrive; past it the exchange rejects with TIMEOUT. */
@@ -23,6 +26,12 @@ export interface UpstreamResponse {
   readonly status: number
   /** A fresh Headers object the caller owns and may edit (never a fetch Response's immutable one). */
   readonly headers: Headers
+  /**
+   * The same headers as a plain record with lower-case names (a multi-valued field as an array),
+   * when the runtime's client has them that way (Node): cheaper to forward than `headers`, which
+   * is then only built when read.
+   */
+  readonly fields?: Readonly<Record<string, string | string[]>> | undefined
   /** A small body may arrive whole; larger ones stream. */
   readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../internal/shell/errors.ts'
+import type { MutableFields } from '../../../internal/shell/field-list.ts'
 import { parseConnectTimeout, parseGrpcTimeout } from '../../../internal/shell/timeout-headers.ts'
 
 /**
@@ -39,7 +40,7 @@ export function formatTimeout(ms: number, header: TimeoutHeader): string {
  * (the headers going upstream) in the caller's format. A caller's deadline already gone is
  * TIMEOUT at once, without an upstream call.
  */
-export function applyDeadline(incoming: Headers, upstream: Headers, header: TimeoutHeader, routeTimeoutMs: number): number {
+export function applyDeadline(incoming: Headers, upstream: MutableFields, header: TimeoutHeader, routeTimeoutMs: number): number {
   const caller = callerTimeoutMs(incoming, header)
   if (caller === 0) throw new GatewayError('TIMEOUT', 'the caller\'s deadline has already passed')
   const timeoutMs = caller === undefined ? routeTimeoutMs : Math.min(caller, routeTimeoutMs)

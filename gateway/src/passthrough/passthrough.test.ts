@@ -35,7 +35,7 @@ function metadataUpstream() {
     const url = new URL(req.path, req.origin)
     const handler = handlers.get(url.pathname)
     if (!handler) return new Response(null, { status: 404 })
-    return handler(new Request(url, { method: req.method, headers: req.headers, body: req.body, duplex: 'half' } as RequestInit))
+    return handler(new Request(url, { method: req.method, headers: [...req.headers], body: req.body, duplex: 'half' } as RequestInit))
   }
   return { seen, reply }
 }

@@ -1,18 +1,21 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../internal/shell/errors.ts'
+import { FieldList } from '../../../internal/shell/field-list.ts'
 import type { HttpExchange } from '../../../internal/shell/http-client.ts'
+import { respondWithFields } from '../../../internal/shell/response-fields.ts'
 import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
-import { copyEndToEnd, stripHopByHop } from './hop-by-hop.ts'
+import { endToEndFields, endToEndRecord, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
 import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.ts'
 
 /**
  * The headers to send upstream, before policies run: the client's end-to-end headers plus
  * `x-forwarded-*`, `x-request-id` and our `traceparent`.
  */
-export function upstreamHeadersFor(c: Context<GatewayEnv>): Headers {
-  const headers = copyEndToEnd(c.req.raw.headers)
+export function upstreamHeadersFor(c: Context<GatewayEnv>): FieldList {
+  const received = c.env?.rawHeaders
+  const headers = received ? FieldList.fromReceived(received, isHopByHop(received)) : endToEndFields(c.req.raw.headers)
   const remote = c.env?.remoteAddress
   if (remote) {
     const prior = headers.get('x-forwarded-for')
@@ -82,7 +85,8 @@ export function createForwarder(service: Service, http: HttpExchange, upstream: 
         continue
       }
       permit.success()
-      // The client hands over a Headers object we own: edit it in place, no copy.
+      // A plain record (Node) goes out without ever becoming WHATWG Headers; else edit the Headers we own in place.
+      if (res.fields) return respondWithFields(c, res.body, res.status, endToEndRecord(res.fields))
       return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
     }
   }

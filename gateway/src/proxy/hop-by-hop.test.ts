@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { copyEndToEnd, stripHopByHop } from './hop-by-hop.ts'
+import { endToEndFields, endToEndRecord, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
 
 const HOP_BY_HOP = {
   connection: 'keep-alive',
@@ -40,36 +40,60 @@ describe('stripHopByHop', () => {
   })
 })
 
-describe('copyEndToEnd', () => {
-  it('returns a stripped copy and leaves the original alone', () => {
+describe('endToEndFields', () => {
+  it('copies the end-to-end fields and leaves the original alone', () => {
     const original = new Headers({ connection: 'X-Hop', 'x-hop': '1', 'x-end': '2' })
-    const copy = copyEndToEnd(original)
-    expect(copy).not.toBe(original)
-    expect([...copy.keys()]).toEqual(['x-end'])
+    const copy = endToEndFields(original)
+    expect([...copy]).toEqual([['x-end', '2']])
     expect([...original.keys()].sort()).toEqual(['connection', 'x-end', 'x-hop'])
   })
 
   it('ignores empty elements of the connection header', () => {
-    expect([...copyEndToEnd(new Headers({ connection: ', keep-alive,', 'x-end': '1' })).keys()]).toEqual(['x-end'])
+    expect([...endToEndFields(new Headers({ connection: ', keep-alive,', 'x-end': '1' }))]).toEqual([['x-end', '1']])
   })
 
   it('gives a mutable copy of immutable headers', () => {
-    const immutable = Response.redirect('http://example.com/', 302).headers
-    const copy = copyEndToEnd(immutable)
+    const copy = endToEndFields(Response.redirect('http://example.com/', 302).headers)
     copy.set('x-added', '1')
     expect(copy.get('location')).toBe('http://example.com/')
     expect(copy.get('x-added')).toBe('1')
   })
 
   it('keeps every value of a repeated header', () => {
-    const original = new Headers([
-      ['set-cookie', 'a=1'],
-      ['set-cookie', 'b=2'],
-      ['vary', 'accept'],
-      ['vary', 'origin'],
-    ])
-    const copy = copyEndToEnd(original)
-    expect(copy.getSetCookie()).toEqual(['a=1', 'b=2'])
+    const copy = endToEndFields(new Headers([['vary', 'accept'], ['vary', 'origin']]))
     expect(copy.get('vary')).toBe('accept, origin')
+  })
+})
+
+describe('isHopByHop', () => {
+  it('recognises the fixed set and what connection lists, in any case, across repeated connection fields', () => {
+    const hop = isHopByHop(['Host', 'a', 'Connection', 'close, X-Secret', 'CONNECTION', 'x-other', 'X-Kept', '1'])
+    for (const name of ['keep-alive', 'te', 'transfer-encoding', 'connection', 'x-secret', 'x-other']) expect(hop(name)).toBe(true)
+    expect(hop('x-kept')).toBe(false)
+    expect(hop('host')).toBe(false)
+  })
+
+  it('treats only the fixed set as hop-by-hop without a connection field', () => {
+    const hop = isHopByHop(['accept', '*/*'])
+    expect(hop('upgrade')).toBe(true)
+    expect(hop('accept')).toBe(false)
+  })
+})
+
+describe('endToEndRecord', () => {
+  it('drops hop-by-hop fields and those connection names, keeps repeated values as arrays', () => {
+    const record = endToEndRecord({
+      connection: 'keep-alive, x-hop',
+      'keep-alive': 'timeout=5',
+      'transfer-encoding': 'chunked',
+      'x-hop': '1',
+      'set-cookie': ['a=1', 'b=2'],
+      'content-type': 'text/plain',
+    })
+    expect(record).toEqual({ 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain' })
+  })
+
+  it('reads a connection field that came twice', () => {
+    expect(endToEndRecord({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' })).toEqual({ 'x-b': '2' })
   })
 })

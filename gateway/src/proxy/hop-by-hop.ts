@@ -1,3 +1,5 @@
+import { FieldList } from '../../../internal/shell/field-list.ts'
+
 /** Headers that describe one connection, not the message (RFC 9110 7.6.1), plus `expect`. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -32,12 +34,38 @@ export function stripHopByHop(headers: Headers): Headers {
   return headers
 }
 
-/** A new Headers with the end-to-end headers of `headers` (one pass, no deletes). */
-export function copyEndToEnd(headers: Headers): Headers {
-  const listed = listedIn(headers.get('connection'))
-  const copy = new Headers()
+/**
+ * Which received fields (`name, value, ...`, names in any case) are hop-by-hop: the fixed set
+ * plus whatever their `connection` field lists. Takes lower-case names.
+ */
+export function isHopByHop(received: readonly string[]): (name: string) => boolean {
+  let connection: string | undefined
+  for (let i = 0; i + 1 < received.length; i += 2) {
+    const name = received[i]!
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      connection = connection === undefined ? received[i + 1]! : `${connection}, ${received[i + 1]!}`
+    }
+  }
+  const listed = listedIn(connection ?? null)
+  return listed ? (name) => HOP_BY_HOP.has(name) || listed.has(name) : (name) => HOP_BY_HOP.has(name)
+}
+
+/** The end-to-end fields of `headers` as a new FieldList (for runtimes whose requests only have Headers). */
+export function endToEndFields(headers: Headers): FieldList {
+  const flat: string[] = []
   headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && !listed?.has(name)) copy.append(name, value)
+    flat.push(name, value)
   })
-  return copy
+  return FieldList.fromReceived(flat, isHopByHop(flat))
+}
+
+/** A new record with the end-to-end fields of `fields` (lower-case names, as a client returns them). */
+export function endToEndRecord(fields: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
+  const connection = fields.connection
+  const listed = listedIn(connection === undefined ? null : Array.isArray(connection) ? connection.join(',') : connection)
+  const out: Record<string, string | string[]> = {}
+  for (const name in fields) {
+    if (!HOP_BY_HOP.has(name) && !listed?.has(name)) out[name] = fields[name]!
+  }
+  return out
 }

@@ -118,6 +118,13 @@ export function createBreaker(options: BreakerOptions, now: () => number): Circu
     requests.add()
   }
 
+  const settle: Settle = (gen, outcome) => {
+    if (gen !== generation) return
+    if (state === 'half_open') probes--
+    if (outcome === 'success') onSuccess()
+    else if (outcome === 'failure') onFailure()
+  }
+
   return {
     get state() {
       return current()
@@ -128,17 +135,39 @@ export function createBreaker(options: BreakerOptions, now: () => number): Circu
     allows,
     acquire() {
       if (!allows()) return undefined
-      const gen = generation
       if (state === 'half_open') probes++
-      let settled = false
-      const settle = (outcome: (() => void) | undefined) => {
-        if (settled) return
-        settled = true
-        if (gen !== generation) return
-        if (state === 'half_open') probes--
-        outcome?.()
-      }
-      return { success: () => settle(onSuccess), failure: () => settle(onFailure), release: () => settle(undefined) }
+      return new Permit(settle, generation)
     },
+  }
+}
+
+type Outcome = 'success' | 'failure' | 'release'
+type Settle = (generation: number, outcome: Outcome) => void
+
+/**
+ * One request's permit; only its first outcome counts. A class, not closures: this runs per
+ * request, and tsx (keepNames) wraps every named closure in a defineProperty call.
+ */
+class Permit implements BreakerPermit {
+  #settled = false
+  constructor(
+    private readonly settle: Settle,
+    private readonly generation: number,
+  ) {}
+
+  success(): void {
+    this.#end('success')
+  }
+  failure(): void {
+    this.#end('failure')
+  }
+  release(): void {
+    this.#end('release')
+  }
+
+  #end(outcome: Outcome): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.settle(this.generation, outcome)
   }
 }

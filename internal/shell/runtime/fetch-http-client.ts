@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.ts'
+import { FieldList } from '../field-list.ts'
 import type { HttpExchange } from '../http-client.ts'
 
 /**
@@ -19,7 +20,7 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
     try {
       const res = await fetch(req.origin + req.path, {
         method: req.method,
-        headers: req.headers,
+        headers: req.headers instanceof FieldList ? req.headers.pairs() : req.headers instanceof Headers ? req.headers : [...req.headers],
         body: req.body,
         signal,
         redirect: 'manual',

@@ -4,7 +4,9 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import { GatewayError } from '../errors.ts'
+import { FieldList } from '../field-list.ts'
 import type { HttpExchange, UpstreamRequest, UpstreamResponse } from '../http-client.ts'
+import type { EgressTls } from './types.ts'
 
 /** Responses at most this large (by content-length) are read whole: no stream machinery per request. */
 const SMALL_BODY_BYTES = 64 * 1024
@@ -14,7 +16,7 @@ const SMALL_BODY_BYTES = 64 * 1024
  * VM, undici's Pool.request is ~3.5x faster than Node 20's global fetch for proxying. The
  * timeout is undici's per-request `headersTimeout`: no AbortController per request.
  */
-export function createNodeHttpClient(options: { connectionsPerOrigin?: number } = {}): HttpExchange & {
+export function createNodeHttpClient(options: { connectionsPerOrigin?: number; tls?: EgressTls | undefined } = {}): HttpExchange & {
   close(): Promise<void>
 } {
   const pools = new Map<string, Pool>()
@@ -25,6 +27,8 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
         connections: options.connectionsPerOrigin ?? 256,
         keepAliveTimeout: 4_000,
         bodyTimeout: 300_000, // idle time between body chunks
+        // Used for https:// origins only: this node's certificate (mutual TLS) and the CAs it trusts.
+        ...(options.tls ? { connect: { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca } } : {}),
       })
       pools.set(origin, pool)
     }
@@ -32,10 +36,14 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
   }
 
   const exchange = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
-    const headers: string[] = []
-    req.headers.forEach((value, name) => {
-      headers.push(name, value)
-    })
+    let headers: readonly string[]
+    if (req.headers instanceof FieldList) headers = req.headers.flat()
+    else {
+      const list: string[] = (headers = [])
+      req.headers.forEach((value, name) => {
+        list.push(name, value)
+      })
+    }
     // undici accepts any EventEmitter as `signal`: far cheaper per request than an AbortController.
     let gone: EventEmitter | undefined
     let cancelled = false
@@ -51,7 +59,7 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
       res = await poolFor(req.origin).request({
         path: req.path,
         method: req.method as Dispatcher.HttpMethod,
-        headers,
+        headers: headers as string[],
         body: req.body instanceof Uint8Array ? req.body : req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
         headersTimeout: req.timeoutMs,
         signal: gone ?? null,
@@ -60,23 +68,17 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
       if (cancelled) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
       throw toEgressError(err, req.timeoutMs)
     }
-    const responseHeaders = new Headers()
-    for (const name in res.headers) {
-      const value = res.headers[name]
-      if (typeof value === 'string') responseHeaders.append(name, value)
-      else if (value) for (const v of value) responseHeaders.append(name, v)
-    }
+    const fields = res.headers as Record<string, string | string[]>
     if (req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) {
       res.body.resume()
-      return { status: res.statusCode, headers: responseHeaders, body: null }
+      return new NodeUpstreamResponse(res.statusCode, fields, null)
     }
     const length = Number(res.headers['content-length'] ?? NaN)
     if (length <= SMALL_BODY_BYTES) {
       const bytes = await res.body.arrayBuffer().catch((err: unknown) => Promise.reject(toEgressError(err, req.timeoutMs)))
-      const body = new Uint8Array(bytes as ArrayBuffer)
-      return { status: res.statusCode, headers: responseHeaders, body }
+      return new NodeUpstreamResponse(res.statusCode, fields, new Uint8Array(bytes as ArrayBuffer))
     }
-    return { status: res.statusCode, headers: responseHeaders, body: Readable.toWeb(res.body) as ReadableStream<Uint8Array> }
+    return new NodeUpstreamResponse(res.statusCode, fields, Readable.toWeb(res.body) as ReadableStream<Uint8Array>)
   }
 
   return Object.assign(exchange, {
@@ -85,6 +87,28 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number } 
       pools.clear()
     },
   })
+}
+
+/** undici's plain header record as `fields`; the WHATWG `headers` are only built if someone reads them. */
+class NodeUpstreamResponse implements UpstreamResponse {
+  #headers: Headers | undefined
+  constructor(
+    readonly status: number,
+    readonly fields: Readonly<Record<string, string | string[]>>,
+    readonly body: UpstreamResponse['body'],
+  ) {}
+
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const headers = (this.#headers = new Headers())
+      for (const name in this.fields) {
+        const value = this.fields[name]
+        if (typeof value === 'string') headers.append(name, value)
+        else if (value) for (const v of value) headers.append(name, v)
+      }
+    }
+    return this.#headers
+  }
 }
 
 function toEgressError(err: unknown, timeoutMs: number): GatewayError {

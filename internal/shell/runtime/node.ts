@@ -1,5 +1,7 @@
 import { createServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { getRequestListener } from '@hono/node-server'
@@ -8,22 +10,11 @@ import { createNodeHttpClient } from './node-http-client.ts'
 import { onFirstProcessSignal } from './process-signals.ts'
 import { clientCertificateOf, nodeTlsServerOptions } from './tls-node.ts'
 import type { Listener, Runtime, ServeOptions } from './types.ts'
+import type { ClientCertificate, ConnInfo } from '../env.ts'
 
 async function serve({ fetch, hostname, port, tls }: ServeOptions): Promise<Listener> {
   const askClient = tls?.clientCa !== undefined
-  const listener = getRequestListener((request, env) =>
-    fetch(request, {
-      remoteAddress: env.incoming.socket.remoteAddress,
-      protocol: 'encrypted' in env.incoming.socket ? 'https' : 'http',
-      clientCertificate: askClient ? clientCertificateOf(env.incoming.socket as TLSSocket) : undefined,
-      onClientGone: (listener) => {
-        const outgoing = env.outgoing
-        outgoing.once('close', () => {
-          if (!outgoing.writableFinished) listener()
-        })
-      },
-    }),
-  )
+  const listener = getRequestListener((request, env) => fetch(request, new NodeConnInfo(env.incoming, env.outgoing, askClient)))
   const httpOptions = {
     requestTimeout: 0, // a 1 GiB upload may take long; headersTimeout still bounds slow clients
     headersTimeout: 30_000,
@@ -55,6 +46,38 @@ async function serve({ fetch, hostname, port, tls }: ServeOptions): Promise<List
   }
 }
 
+/**
+ * What a request's handlers learn of its connection. A class with a getter rather than an object
+ * literal with a closure: it is built per request, and under tsx (keepNames) every named closure
+ * costs a defineProperty call.
+ */
+class NodeConnInfo implements ConnInfo {
+  readonly remoteAddress: string | undefined
+  readonly rawHeaders: readonly string[]
+  readonly protocol: 'http' | 'https'
+  readonly clientCertificate: ClientCertificate | undefined
+  readonly #outgoing: ServerResponse | Http2ServerResponse
+
+  constructor(incoming: IncomingMessage | Http2ServerRequest, outgoing: ServerResponse | Http2ServerResponse, askClient: boolean) {
+    const socket = incoming.socket
+    this.remoteAddress = socket.remoteAddress
+    this.rawHeaders = incoming.rawHeaders
+    this.protocol = 'encrypted' in socket ? 'https' : 'http'
+    this.clientCertificate = askClient ? clientCertificateOf(socket as TLSSocket) : undefined
+    this.#outgoing = outgoing
+  }
+
+  /** Handlers pass this on detached (to the egress client), so it is bound when first read. */
+  get onClientGone(): (listener: () => void) => void {
+    const outgoing = this.#outgoing
+    return (listener) => {
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) listener()
+      })
+    }
+  }
+}
+
 export function createNodeRuntime(): Runtime {
   const http = createNodeHttpClient()
   return {
@@ -64,6 +87,7 @@ export function createNodeRuntime(): Runtime {
     serve,
     serveGrpc: listenGrpcIngress,
     http,
+    httpWithTls: (tls) => createNodeHttpClient({ tls }),
     onShutdownSignal: onFirstProcessSignal,
     writeStdout: (chunk) => void process.stdout.write(chunk),
     exit: (code) => process.exit(code),

@@ -17,7 +17,7 @@ function policyApp(options: unknown, upstreamResponse: () => Response = () => ne
   })
   app.use('*', headers.create(headers.options.parse(options), testInit('h')))
   app.get('*', (c) => {
-    sent.push(c.var.upstreamHeaders)
+    sent.push(new Headers([...c.var.upstreamHeaders]))
     return upstreamResponse()
   })
   return { app, sent }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { MutableFields } from '../../../../internal/shell/field-list.ts'
 import { definePolicy } from '../types.ts'
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name')
@@ -20,7 +21,7 @@ export const HeadersOptions = z
 export type HeadersOptions = z.output<typeof HeadersOptions>
 type Edits = z.output<typeof HeaderEdits>
 
-function apply(headers: Headers, edits: Edits): void {
+function apply(headers: MutableFields, edits: Edits): void {
   for (const name of edits.remove ?? []) headers.delete(name)
   for (const [name, value] of Object.entries(edits.set ?? {})) headers.set(name, value)
   for (const [name, value] of Object.entries(edits.add ?? {})) headers.append(name, value)

@@ -1,0 +1,60 @@
+import type { Context } from 'hono'
+import type { ShellEnv } from './env.ts'
+
+/** Any node's context: only the shell's `responseFields` variable is used. */
+interface FieldsContext {
+  get(key: 'responseFields'): Record<string, string>
+}
+
+/**
+ * Headers the shell puts on every response: the correlation headers, plus whatever middleware
+ * queues with `addResponseField` (e.g. rate-limit fields). Queued fields win over the handler's.
+ *
+ * Why queue instead of editing `c.res.headers` after `next()`: on Node, reading `.headers` of a
+ * response built from a plain record turns that record into WHATWG `Headers`, and writing them
+ * out iterates (and sorts) them again; for a proxied request that was a large part of its cost.
+ * A handler that builds its response from a plain record (the gateway's forwarder) calls
+ * `respondWithFields`, which merges the queue into the record once; any other response gets the
+ * queue set on its `Headers` by the shell (`applyResponseFields`).
+ */
+
+/** Responses whose headers already hold their request's queued fields. */
+const complete = new WeakSet<Response>()
+
+/** Queues a response header (replacing a queued one of the same name). `name` must be lower-case. */
+export function addResponseField(c: FieldsContext, name: string, value: string): void {
+  c.get('responseFields')[name] = value
+}
+
+/** A response with `fields` plus the queued fields; the shell leaves its headers alone afterwards. */
+export function respondWithFields(
+  c: FieldsContext,
+  body: BodyInit | null,
+  status: number,
+  fields: Record<string, string | string[]>,
+): Response {
+  Object.assign(fields, c.get('responseFields'))
+  const res = new Response(body, { status, headers: fields as Record<string, string> })
+  complete.add(res)
+  return res
+}
+
+/**
+ * Puts the queued fields on `c.res` unless it was built by `respondWithFields` (and is still that
+ * response). An immutable response (a raw fetch Response) is copied once.
+ */
+export function applyResponseFields(c: Context<ShellEnv>): void {
+  let res = c.res
+  if (complete.has(res)) return
+  const fields = c.get('responseFields')
+  let headers = res.headers
+  for (const name in fields) {
+    try {
+      headers.set(name, fields[name]!)
+    } catch {
+      res = c.res = new Response(res.body, res)
+      headers = res.headers
+      headers.set(name, fields[name]!)
+    }
+  }
+}
