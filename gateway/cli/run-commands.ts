@@ -31,6 +31,7 @@ export const gateway: Command = {
   usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]' +
     ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]' +
     ' [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--client-cert optional|required]] [--grpc-port N]' +
+    ' [--upstream-cert FILE --upstream-key FILE] [--upstream-ca FILE]' +
     ' [--control URL [--label L]]',
   summary: 'run the edge gateway alone (port 8080 or $PORT); --control: bundles from a control gateway instead of --policies',
   async run(args) {

@@ -1,5 +1,5 @@
 import pkg from '../../package.json' with { type: 'json' }
-import { readTlsFiles, withListeners } from '../../internal/shell/runtime/tls-listeners.ts'
+import { readTlsFiles, readUpstreamTlsFiles, withListeners } from '../../internal/shell/runtime/tls-listeners.ts'
 import type { Runtime } from '../../internal/shell/runtime/types.ts'
 import { runGateway } from '../src/main.ts'
 import type { GatewayMainOptions, RunningGateway } from '../src/main.ts'
@@ -37,6 +37,7 @@ export async function startGateway(
     accessLog: args.accessLog,
     drainDeadlineMs: args.drainDeadlineMs,
     admission: args.admission,
+    http: args.upstreamTls && runtime.httpWithTls(await readUpstreamTlsFiles(args.upstreamTls)),
     ...extra,
   })
 }

@@ -1,4 +1,5 @@
 import { createBatchingSink } from '../../internal/shell/access-log.ts'
+import type { HttpExchange } from '../../internal/shell/http-client.ts'
 import { runNode } from '../../internal/shell/run.ts'
 import type { Listener, Runtime } from '../../internal/shell/runtime/types.ts'
 import { createShell } from '../../internal/shell/shell.ts'
@@ -42,6 +43,8 @@ export interface GatewayMainOptions {
   readonly drainDeadlineMs?: number
   /** Process-wide concurrency limit with a bounded queue (absent = none). */
   readonly admission?: ShellOptions['admission']
+  /** The egress client for upstreams (default: the runtime's), e.g. one presenting a client certificate. */
+  readonly http?: HttpExchange | undefined
   /** Runs after the drain, before exit (e.g. stop a co-hosted demo upstream). */
   readonly onStopped?: () => Promise<void> | void
 }
@@ -70,7 +73,7 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
     accessLog: options.accessLog ?? true,
     admission: options.admission,
   })
-  const gateway = createGateway(shell, runtime.http)
+  const gateway = createGateway(shell, options.http ?? runtime.http)
   const bundleInfo = shell.metrics.gauge('gatehouse_bundle_info', 'The policy bundle being served', ['hash'])
   const reloads = shell.metrics.counter('gatehouse_bundle_reloads_total', 'Bundle loads, by result', ['result'])
 

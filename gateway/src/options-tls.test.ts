@@ -17,6 +17,16 @@ describe('gateway TLS and gRPC flags', () => {
     expect(required.tls?.clientCert).toBe('required')
   })
 
+  it('read the upstream certificate, key and CA (each optional, cert and key together)', () => {
+    expect(parseGatewayArgs([], noEnv).upstreamTls).toBeUndefined()
+    expect(parseGatewayArgs(['--upstream-cert', 'n.pem', '--upstream-key=nk.pem', '--upstream-ca', 'ca.pem'], noEnv).upstreamTls).toEqual({
+      certPath: 'n.pem',
+      keyPath: 'nk.pem',
+      caPath: 'ca.pem',
+    })
+    expect(parseGatewayArgs(['--upstream-ca', 'ca.pem'], noEnv).upstreamTls).toEqual({ certPath: undefined, keyPath: undefined, caPath: 'ca.pem' })
+  })
+
   it.each([
     [['--tls-cert', 'c.pem'], '--tls-cert and --tls-key go together'],
     [['--tls-key', 'k.pem'], '--tls-cert and --tls-key go together'],
@@ -24,6 +34,8 @@ describe('gateway TLS and gRPC flags', () => {
     [['--tls-cert', 'c', '--tls-key', 'k', '--client-cert', 'required'], '--client-cert needs --client-ca'],
     [['--tls-cert', 'c', '--tls-key', 'k', '--client-ca', 'ca', '--client-cert', 'yes'], '--client-cert must be "optional" or "required", got "yes"'],
     [['--grpc-port', 'x'], '--grpc-port must be an integer from 0 to 65535, got "x"'],
+    [['--upstream-cert', 'c.pem'], '--upstream-cert and --upstream-key go together'],
+    [['--upstream-key', 'k.pem', '--upstream-ca', 'ca.pem'], '--upstream-cert and --upstream-key go together'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseGatewayArgs(argv, noEnv)).toThrow(new UsageError(message))
   })

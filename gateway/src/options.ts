@@ -1,5 +1,5 @@
-import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, TLS_FLAGS, tlsFlags, UsageError } from '../../internal/shell/flags.ts'
-import type { AdmissionArgs, TlsArgs } from '../../internal/shell/flags.ts'
+import { ADMISSION_FLAGS, admissionFlags, integerFlag, parseFlags, TLS_FLAGS, tlsFlags, UPSTREAM_TLS_FLAGS, upstreamTlsFlags, UsageError } from '../../internal/shell/flags.ts'
+import type { AdmissionArgs, TlsArgs, UpstreamTlsArgs } from '../../internal/shell/flags.ts'
 
 /** Command-line and environment options of a gateway process (shared by the three runtime entries). */
 export interface GatewayArgs {
@@ -14,6 +14,8 @@ export interface GatewayArgs {
   readonly admission: AdmissionArgs | undefined
   /** HTTPS (and TLS on the gRPC port) from PEM files; undefined = cleartext. */
   readonly tls: TlsArgs | undefined
+  /** This gateway's certificate and trusted CAs toward `https://` upstreams; undefined = defaults. */
+  readonly upstreamTls: UpstreamTlsArgs | undefined
   /** The native gRPC ingress port (HTTP/2); undefined = none. */
   readonly grpcPort: number | undefined
   /** Subscribe to this control gateway instead of watching `policiesDir`; undefined = files. */
@@ -31,6 +33,7 @@ const FLAGS = [
   'watch-interval',
   ...ADMISSION_FLAGS,
   ...TLS_FLAGS,
+  ...UPSTREAM_TLS_FLAGS,
   'grpc-port',
   'control',
   'label',
@@ -42,6 +45,7 @@ const FLAGS = [
  * `--watch-interval MS` (default 500; a change applies after two polls, 0 = no watching). `GATEHOUSE_DEBUG_TOKEN` enables /debug/*.
  * `--max-concurrency N`, `--max-queue N`, `--max-queue-wait MS`: see `admissionFlags`.
  * `--tls-cert`, `--tls-key`, `--client-ca`, `--client-cert`: see `tlsFlags`. `--grpc-port N`: native gRPC ingress.
+ * `--upstream-cert`, `--upstream-key`, `--upstream-ca`: see `upstreamTlsFlags`.
  */
 export function parseGatewayArgs(argv: readonly string[], env: (name: string) => string | undefined): GatewayArgs {
   const values = parseFlags(argv, FLAGS)
@@ -55,6 +59,7 @@ export function parseGatewayArgs(argv: readonly string[], env: (name: string) =>
     debugToken: env('GATEHOUSE_DEBUG_TOKEN') || undefined,
     admission: admissionFlags(values),
     tls: tlsFlags(values),
+    upstreamTls: upstreamTlsFlags(values),
     grpcPort: values.has('grpc-port') ? integerFlag('grpc-port', values.get('grpc-port') ?? '', 0, 65535) : undefined,
     ...controlArgs(values, env),
   }

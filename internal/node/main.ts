@@ -90,7 +90,8 @@ export async function runRoleNode(runtime: Runtime, options: RoleNodeOptions): P
   address = options.advertiseUrl ?? `${options.https ? 'https' : 'http'}://${listener.hostname}:${listener.port}`
   if (options.registryUrl) {
     registration = startRegistration({
-      transport: createConnectTransport({ baseUrl: options.registryUrl }),
+      // With TLS material, the registry is reached like any peer: https with this node's certificate.
+      transport: options.transportFor?.(options.registryUrl) ?? createConnectTransport({ baseUrl: options.registryUrl }),
       nodeId: `${options.role.name}-${listener.hostname}-${listener.port}`.replace(/[^A-Za-z0-9._:-]/g, '_'),
       role: options.role.registryRole,
       address,

@@ -81,3 +81,27 @@ export function tlsFlags(values: ReadonlyMap<string, string>): TlsArgs | undefin
   }
   return { certPath, keyPath, clientCaPath, clientCert: clientCert ?? 'optional' }
 }
+
+/** PEM files of a node's client side toward HTTPS upstreams (read at start like `TlsArgs`). */
+export interface UpstreamTlsArgs {
+  /** This node's certificate and key, presented to upstreams that ask (both or neither). */
+  readonly certPath: string | undefined
+  readonly keyPath: string | undefined
+  /** CAs that sign the upstreams' server certificates (absent = the system's roots). */
+  readonly caPath: string | undefined
+}
+
+/** The upstream TLS flags of a node that forwards to others (the gateway). */
+export const UPSTREAM_TLS_FLAGS = ['upstream-cert', 'upstream-key', 'upstream-ca'] as const
+
+/**
+ * `--upstream-cert FILE --upstream-key FILE` (PEM): the certificate this node presents to `https://`
+ * upstreams (mutual TLS east-west); `--upstream-ca FILE`: the CAs it trusts for them. Undefined = none.
+ */
+export function upstreamTlsFlags(values: ReadonlyMap<string, string>): UpstreamTlsArgs | undefined {
+  const certPath = values.get('upstream-cert')
+  const keyPath = values.get('upstream-key')
+  const caPath = values.get('upstream-ca')
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--upstream-cert and --upstream-key go together')
+  return certPath === undefined && caPath === undefined ? undefined : { certPath, keyPath, caPath }
+}

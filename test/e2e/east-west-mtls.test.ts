@@ -6,10 +6,11 @@ import { ConnectError, createClient } from '@connectrpc/connect'
 import { createConnectTransport } from '@connectrpc/connect-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DigestAlgorithm, ProcessingService, TaskState } from '../../proto/gen/gatehouse/processing/v1/processing_pb.ts'
+import { NodeRole, RegistryService } from '../../proto/gen/gatehouse/metadata/v1/registry_pb.ts'
 import { StorageService } from '../../proto/gen/gatehouse/storage/v1/storage_pb.ts'
 import { makeTestPki } from '../support/certs.ts'
 import type { IssuedCert, TestPki } from '../support/certs.ts'
-import { removeDir, ROOT, spawnNode } from './harness.ts'
+import { removeDir, ROOT, spawnNode, waitFor } from './harness.ts'
 import type { NodeProcess } from './harness.ts'
 
 const CLI = join(ROOT, 'gateway', 'cli', 'gatehouse.js')
@@ -17,6 +18,7 @@ const CLI = join(ROOT, 'gateway', 'cli', 'gatehouse.js')
 describe('mutual TLS between internal nodes (gatehouse node --tls-cert --tls-key --client-ca --client-cert required)', () => {
   let pki: TestPki
   let dir: string
+  let metadata: NodeProcess
   let storage: NodeProcess
   let processing: NodeProcess
 
@@ -26,7 +28,10 @@ describe('mutual TLS between internal nodes (gatehouse node --tls-cert --tls-key
 
   beforeAll(async () => {
     ;[pki, dir] = await Promise.all([makeTestPki(), mkdtemp(join(tmpdir(), 'gatehouse-ew-'))])
-    storage = await spawnNode('storage node', [process.execPath, CLI, 'node', '--role', 'storage', '--port', '0', '--data', join(dir, 'storage'), ...tlsFlags(pki)])
+    metadata = await spawnNode('metadata node', [process.execPath, CLI, 'node', '--role', 'metadata', '--port', '0', '--data', join(dir, 'metadata'), ...tlsFlags(pki)])
+    storage = await spawnNode('storage node', [
+      process.execPath, CLI, 'node', '--role', 'storage', '--port', '0', '--data', join(dir, 'storage'), '--registry', metadata.url, ...tlsFlags(pki),
+    ])
     processing = await spawnNode('processing node', [
       'env', `GATEHOUSE_STORAGE_URL=${storage.url}`,
       process.execPath, CLI, 'node', '--role', 'processing', '--port', '0', '--data', join(dir, 'processing'), ...tlsFlags(pki),
@@ -34,6 +39,7 @@ describe('mutual TLS between internal nodes (gatehouse node --tls-cert --tls-key
   }, 60_000)
   afterAll(async () => {
     await Promise.all([storage?.stop(), processing?.stop()])
+    await metadata?.stop()
     await Promise.all([removeDir(dir), pki?.remove()])
   })
 
@@ -62,6 +68,15 @@ describe('mutual TLS between internal nodes (gatehouse node --tls-cert --tls-key
     }
     expect(last).toBe(TaskState.SUCCEEDED)
     expect(Buffer.from(digest ?? []).toString('hex')).toBe(createHash('sha256').update(data).digest('hex'))
+  })
+
+  it('storage joins the registry of the metadata node over mutual TLS too', async () => {
+    const registry = createClient(RegistryService, transport(metadata.url, pki.spiffeClient))
+    const listed = await waitFor('storage in the registry', async () => {
+      const nodes = (await registry.listNodes({})).nodes
+      return nodes.find((n) => n.address === storage.url)
+    })
+    expect(listed.role).toBe(NodeRole.STORAGE)
   })
 
   it('refuses a caller without a certificate, or with one from another CA, in the handshake', async () => {

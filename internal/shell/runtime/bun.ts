@@ -50,6 +50,8 @@ export function createBunRuntime(): Runtime {
     serveGrpc: listenGrpcIngress, // node:http2 works on Bun 1.4.5, client certificates included (tried)
     // Bun's fetch decompresses by default; a proxy must pass bytes through untouched.
     http: createFetchHttpClient({ decompress: false }),
+    // Bun's fetch takes node-style TLS options (tried, 1.4.5: the certificate is presented).
+    httpWithTls: (tls) => createFetchHttpClient({ decompress: false, tls: { cert: tls.cert, key: tls.key, ca: tls.ca } }),
     onShutdownSignal: onFirstProcessSignal,
     writeStdout: (chunk) => void process.stdout.write(chunk),
     exit: (code) => process.exit(code),

@@ -33,6 +33,7 @@ declare const Deno: {
     options: { hostname: string; port: number; onListen?(addr: { hostname: string; port: number }): void; onError?(error: unknown): Response },
     handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoHttpServer
+  createHttpClient(options: { cert?: string | undefined; key?: string | undefined; caCerts?: string[] | undefined }): unknown
   addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void
   readonly stdout: { writeSync(data: Uint8Array): number }
   exit(code: number): never

@@ -5,7 +5,7 @@ import { makeTestPki } from '../../../test/support/certs.ts'
 import type { TestPki } from '../../../test/support/certs.ts'
 import { UsageError } from '../flags.ts'
 import { createNodeRuntime } from './node.ts'
-import { readTlsFiles, withListeners } from './tls-listeners.ts'
+import { readTlsFiles, readUpstreamTlsFiles, withListeners } from './tls-listeners.ts'
 
 describe('TLS listener material', () => {
   let pki: TestPki
@@ -41,6 +41,23 @@ describe('TLS listener material', () => {
     const err = await readTlsFiles(files(inDir)).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UsageError)
     expect((err as Error).message).toContain(message)
+  })
+
+  it('reads upstream material: certificate and key, CA alone, or all three', async () => {
+    const all = await readUpstreamTlsFiles({ certPath: pki.node.certPath, keyPath: pki.node.keyPath, caPath: pki.ca.certPath })
+    expect(all).toEqual({ cert: pki.node.cert, key: pki.node.key, ca: pki.ca.cert })
+    expect(await readUpstreamTlsFiles({ certPath: undefined, keyPath: undefined, caPath: pki.ca.certPath })).toEqual({ cert: undefined, key: undefined, ca: pki.ca.cert })
+  })
+
+  it.each([
+    ["another certificate's key", { keyPath: 'cn-client.key' }, '--upstream-key', 'not the key of --upstream-cert'],
+    ['a garbage CA', { caPath: 'garbage.pem' }, '--upstream-ca', 'not a valid CA certificate'],
+    ['a missing file', { certPath: 'missing.pem' }, '--upstream-cert', 'cannot read (ENOENT)'],
+  ])('refuses upstream material with %s, naming the flag', async (_, over, flag, message) => {
+    const paths = { certPath: pki.node.certPath, keyPath: pki.node.keyPath, caPath: pki.ca.certPath }
+    const err = await readUpstreamTlsFiles({ ...paths, ...Object.fromEntries(Object.entries(over).map(([k, v]) => [k, join(pki.dir, v)])) }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UsageError)
+    expect((err as Error).message).toMatch(new RegExp(`^${flag} .*${message.replace(/[()]/g, '\\$&')}`))
   })
 })
 

@@ -1,7 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../flags.ts'
-import type { Listener, Runtime, TlsListenerOptions } from './types.ts'
+import type { UpstreamTlsArgs } from '../flags.ts'
+import type { EgressTls, Listener, Runtime, TlsListenerOptions } from './types.ts'
 
 /** Paths of PEM files as given on the command line. */
 export interface TlsFiles {
@@ -11,45 +12,60 @@ export interface TlsFiles {
   readonly clientCert: 'optional' | 'required'
 }
 
-/** Reads the listener's PEM files (node:fs/promises: Node, Bun and Deno); a bad path is a UsageError. */
-export async function readTlsFiles(files: TlsFiles): Promise<TlsListenerOptions> {
-  const pem = async (flag: string, path: string) => {
-    let text: string
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (err) {
-      throw new UsageError(`--${flag} ${path}: cannot read (${(err as { code?: string }).code ?? String(err)})`)
-    }
-    if (!text.includes('-----BEGIN ')) throw new UsageError(`--${flag} ${path}: not a PEM file`)
-    return text
+/** A PEM file named by `--flag` (node:fs/promises: Node, Bun and Deno); a bad path is a UsageError. */
+async function pem(flag: string, path: string): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--${flag} ${path}: cannot read (${(err as { code?: string }).code ?? String(err)})`)
   }
+  if (!text.includes('-----BEGIN ')) throw new UsageError(`--${flag} ${path}: not a PEM file`)
+  return text
+}
+
+/** Reads the listener's PEM files; a bad path or file is a UsageError naming the flag. */
+export async function readTlsFiles(files: TlsFiles): Promise<TlsListenerOptions> {
   const tls = {
     cert: await pem('tls-cert', files.certPath),
     key: await pem('tls-key', files.keyPath),
     clientCa: files.clientCaPath === undefined ? undefined : await pem('client-ca', files.clientCaPath),
     clientCert: files.clientCert,
   }
-  checkTlsMaterial(tls, files)
+  checkKeyPair('tls', tls.cert, files.certPath, tls.key, files.keyPath)
+  if (tls.clientCa !== undefined && files.clientCaPath !== undefined) checkCaBundle('client-ca', tls.clientCa, files.clientCaPath)
   return tls
 }
 
-/** Each PEM parses and the key belongs to the certificate, said per flag (not OpenSSL's words at listen time). */
-function checkTlsMaterial(tls: TlsListenerOptions, files: TlsFiles): void {
-  const parse = <T>(flag: string, path: string, what: string, fn: () => T): T => {
-    try {
-      return fn()
-    } catch (err) {
-      throw new UsageError(`--${flag} ${path}: not a valid ${what} (${err instanceof Error ? err.message : String(err)})`)
-    }
+/** Reads a node's upstream TLS files (`--upstream-cert/-key/-ca`), checked the same way. */
+export async function readUpstreamTlsFiles(files: UpstreamTlsArgs): Promise<EgressTls> {
+  const cert = files.certPath === undefined ? undefined : await pem('upstream-cert', files.certPath)
+  const key = files.keyPath === undefined ? undefined : await pem('upstream-key', files.keyPath)
+  const ca = files.caPath === undefined ? undefined : await pem('upstream-ca', files.caPath)
+  if (cert !== undefined && key !== undefined) checkKeyPair('upstream', cert, files.certPath ?? '', key, files.keyPath ?? '')
+  if (ca !== undefined) checkCaBundle('upstream-ca', ca, files.caPath ?? '')
+  return { cert, key, ca }
+}
+
+function parsed<T>(flag: string, path: string, what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw new UsageError(`--${flag} ${path}: not a valid ${what} (${err instanceof Error ? err.message : String(err)})`)
   }
-  const leaf = parse('tls-cert', files.certPath, 'certificate', () => new X509Certificate(tls.cert))
-  const key = parse('tls-key', files.keyPath, 'private key', () => createPrivateKey(tls.key))
-  if (!leaf.checkPrivateKey(key)) throw new UsageError(`--tls-key ${files.keyPath}: not the key of --tls-cert ${files.certPath}`)
-  if (tls.clientCa !== undefined && files.clientCaPath !== undefined) {
-    const blocks = tls.clientCa.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
-    if (blocks.length === 0) throw new UsageError(`--client-ca ${files.clientCaPath}: no certificate in it`)
-    for (const block of blocks) parse('client-ca', files.clientCaPath, 'CA certificate', () => new X509Certificate(block))
-  }
+}
+
+/** The PEMs of `--<prefix>-cert` and `--<prefix>-key` parse and belong together, said per flag (not OpenSSL's words later). */
+function checkKeyPair(prefix: string, cert: string, certPath: string, key: string, keyPath: string): void {
+  const leaf = parsed(`${prefix}-cert`, certPath, 'certificate', () => new X509Certificate(cert))
+  const privateKey = parsed(`${prefix}-key`, keyPath, 'private key', () => createPrivateKey(key))
+  if (!leaf.checkPrivateKey(privateKey)) throw new UsageError(`--${prefix}-key ${keyPath}: not the key of --${prefix}-cert ${certPath}`)
+}
+
+function checkCaBundle(flag: string, bundle: string, path: string): void {
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+  if (blocks.length === 0) throw new UsageError(`--${flag} ${path}: no certificate in it`)
+  for (const block of blocks) parsed(flag, path, 'CA certificate', () => new X509Certificate(block))
 }
 
 export interface ListenerExtras {

@@ -19,6 +19,15 @@ export interface TlsListenerOptions {
   readonly clientCert?: 'optional' | 'required' | undefined
 }
 
+/** PEM material of the egress client toward `https://` upstreams. */
+export interface EgressTls {
+  /** This node's certificate chain and key, presented when an upstream asks (both or neither). */
+  readonly cert?: string | undefined
+  readonly key?: string | undefined
+  /** CAs that sign the upstreams' certificates; absent = the runtime's default roots. */
+  readonly ca?: string | undefined
+}
+
 export interface ServeOptions {
   readonly fetch: FetchHandler
   readonly hostname: string
@@ -51,6 +60,8 @@ export interface Runtime {
   readonly serveGrpc?: ((options: ServeOptions) => Promise<Listener>) | undefined
   /** The egress HTTP client (keep-alive pools per origin). */
   readonly http: HttpExchange
+  /** Another egress client, with TLS material for `https://` upstreams (mutual TLS east-west). */
+  httpWithTls(tls: EgressTls): HttpExchange
   /** Called once on the first SIGTERM or SIGINT; a second signal exits at once (code 130). */
   onShutdownSignal(handler: (signal: string) => void): void
   /** Writes to stdout without a newline added. */
