@@ -1,7 +1,7 @@
 /**
- * Rate-limit bench: one gateway process, four routes to the same origin, measured one after the
+ * Rate-limit bench: one gateway process, five routes to the same origin, measured one after the
  * other in the same run: no policy (bare), one trivial policy (chain), a `rate-limit` on the memory store, and the same on a
- * real redis-server. Reports req/s, latency, the gateway's CPU per request and each limiter's
+ * real redis-server, one round trip per request (redis) and reserving 100 units per round trip (batched). Reports req/s, latency, the gateway's CPU per request and each limiter's
  * ratio to the bare route (targets: memory >= 0.95x, redis >= 0.75x of bare req/s).
  *
  *   npm run bench:limits -- [--duration 5] [--warmup 2] [--connections 64] [--rounds 1] [--no-pin]
@@ -28,6 +28,8 @@ const ROUTES = [
   { name: 'chain', path: '/bench-chain', policy: 'noop', target: undefined },
   { name: 'memory', path: '/bench-memory', policy: 'rl-memory', target: 0.95 },
   { name: 'redis', path: '/bench-redis', policy: 'rl-redis', target: 0.75 },
+  // The same Redis store reserving 100 units per round trip (store.redis.batch).
+  { name: 'batched', path: '/bench-batched', policy: 'rl-batched', target: 0.75 },
 ] as const
 
 const { values } = parseArgs({
@@ -67,6 +69,11 @@ function bundle(originPort: number, redisUrl: string): string {
     `    ${LIMIT}`,
     // A generous command timeout: on a busy VM a 250 ms timeout would measure the fallback instead.
     `    store: { redis: { url: "${redisUrl}", commandTimeout: 2s } }`,
+    '  rl-batched:',
+    '    type: rate-limit',
+    '    key: ip',
+    `    ${LIMIT}`,
+    `    store: { redis: { url: "${redisUrl}", commandTimeout: 2s, batch: { tokens: 100 } } }`,
     'routes:',
     ...ROUTES.flatMap((r) => [`  - id: ${r.name}`, `    match: { path: ${r.path} }`, ...(r.policy ? [`    policies: [${r.policy}]`] : []), '    http: origin']),
     '',
@@ -115,12 +122,14 @@ async function main(): Promise<void> {
         const cpuUsPerReq = (cpuDelta(before, cpuSnapshot(gateway.pid)) / Math.max(1, load.requests)) * 1e6
         const redisUsPerReq = (cpuDelta(redisBefore, cpuSnapshot(redis.pid ?? 0)) / Math.max(1, load.requests)) * 1e6
         rows.push({ name: route.name, load, cpuUsPerReq, redisUsPerReq })
-        console.log(`- ${route.name.padEnd(6)} ${load.rps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${cpuUsPerReq.toFixed(1)} us CPU/req, errors ${load.errors}`)
+        console.log(`- ${route.name.padEnd(7)} ${load.rps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${cpuUsPerReq.toFixed(1)} us CPU/req, errors ${load.errors}`)
       }
     // The redis route must really have counted in Redis, not in the insurance limiter.
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    const failures = /gatehouse_rate_limit_store_failures_total\{policy="rl-redis"\} (\d+)/.exec(metrics)?.[1]
-    console.log(`redis store failures during the run: ${failures ?? 'n/a'}`)
+    for (const policy of ['rl-redis', 'rl-batched']) {
+      const failures = new RegExp(`gatehouse_rate_limit_store_failures_total\\{policy="${policy}"\\} (\\d+)`).exec(metrics)?.[1]
+      console.log(`${policy} store failures during the run: ${failures ?? 'n/a'}`)
+    }
   } finally {
     await stopAll()
     await redis.stop()
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
   const bareRps = mean('bare', (r) => r.load.rps)
   const bareCpu = mean('bare', (r) => r.cpuUsPerReq)
   const chainCpu = mean('chain', (r) => r.cpuUsPerReq)
-  console.log('\nroute   req/s  p99 ms  gw CPU us/req  redis CPU us/req  req/s vs bare  CPU/req vs bare  CPU us over chain  target  verdict')
+  console.log('\nroute    req/s  p99 ms  gw CPU us/req  redis CPU us/req  req/s vs bare  CPU/req vs bare  CPU us over chain  target  verdict')
   for (const route of ROUTES) {
     const rps = mean(route.name, (r) => r.load.rps)
     const cpu = mean(route.name, (r) => r.cpuUsPerReq)
@@ -144,7 +153,7 @@ async function main(): Promise<void> {
     const verdict = route.target === undefined ? '' : ratio >= route.target ? 'PASS' : 'MISS'
     console.log(
       [
-        route.name.padEnd(6),
+        route.name.padEnd(7),
         rps.toFixed(0).padStart(6),
         mean(route.name, (r) => r.load.p99Ms).toFixed(2).padStart(6),
         cpu.toFixed(1).padStart(13),

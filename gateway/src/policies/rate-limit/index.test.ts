@@ -1,12 +1,12 @@
-import { testInit } from '../testing.ts'
+import { shellFields, testInit } from '../testing.ts'
 import { Hono } from 'hono'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
 import type { Principal } from '../../principal.ts'
 import { closeRedisConnections } from '../../stores/redis.ts'
 import { rateLimit } from './index.ts'
+import { MemoryCounter } from './memory-counter.ts'
 
 /** Per-request facts the stand-in shell sets before the policy (from request headers, for the tests). */
 interface Facts {
@@ -18,6 +18,7 @@ interface Facts {
 /** One rate-limit instance behind a tiny shell that sets remoteAddress/principal/routeId, before a 200 upstream. */
 function policyApp(options: Record<string, unknown>, init = testInit('rl')) {
   const app = new Hono<GatewayEnv>()
+  app.use('*', shellFields)
   app.onError((err) => renderProblem(err, undefined))
   app.use('*', async (c, next) => {
     const facts = JSON.parse(c.req.header('x-test-facts') ?? '{}') as Facts
@@ -74,6 +75,7 @@ describe('rate-limit: allowing and refusing', () => {
 
   it('puts the headers on error responses from further down the chain too', async () => {
     const app = new Hono<GatewayEnv>()
+  app.use('*', shellFields)
     app.onError((err) => renderProblem(err, undefined))
     app.use('*', async (c, next) => {
       c.set('remoteAddress', '192.0.2.1')
@@ -218,16 +220,27 @@ describe('rate-limit: store failures', () => {
     ['a non-Error', 'store down'],
   ])('answers 503 UNAVAILABLE when the store rejects with %s', async (_, rejection) => {
     const app = policyApp({ limit: { requests: 5, per: '1m' }, key: 'ip' })
-    vi.spyOn(RateLimiterMemory.prototype, 'consume').mockRejectedValue(rejection)
+    vi.spyOn(MemoryCounter.prototype, 'consume').mockRejectedValue(rejection)
     const res = await app.request('/')
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE', detail: 'rate limit store unavailable' })
+  })
+
+  it('answers 503 UNAVAILABLE when a synchronous counter throws', async () => {
+    const app = policyApp({ limit: { requests: 5, per: '1m' }, key: 'ip' })
+    vi.spyOn(MemoryCounter.prototype, 'consume').mockImplementation(() => {
+      throw new Error('store down')
+    })
+    const res = await app.request('/')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE' })
   })
 })
 
 describe('rate-limit: response headers', () => {
   it('sets them on an immutable response too (re-wrapped only then)', async () => {
     const app = new Hono<GatewayEnv>()
+  app.use('*', shellFields)
     app.use('*', async (c, next) => {
       c.set('remoteAddress', '192.0.2.1')
       await next()
@@ -287,13 +300,13 @@ describe('rate-limit: a redis store that cannot be reached', () => {
     expect(init.metrics.render()).toContain('gatehouse_rate_limit_store_up{policy="edge"} 0')
   })
 
-  it('keeps a monthly quota in the insurance (timers cannot wait a month: the window is cut to 24.8 days)', async () => {
+  it('keeps a monthly quota in the insurance (no timers: the whole 30 days)', async () => {
     const app = policyApp({ limit: { requests: 10, per: '1s', quota: { requests: 1, per: '30d' } }, key: 'ip', store })
     expect(await statuses(app, 1)).toEqual([200])
     await sleep(20)
     const res = await app.request('/')
     expect(res.status).toBe(429)
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(24 * 86_400)
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(29 * 86_400)
   })
 
   it('admits without headers when open', async () => {

@@ -1,9 +1,10 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
+import { addResponseField } from '../../../../internal/shell/response-fields.ts'
 import type { GatewayEnv } from '../../env.ts'
 import { definePolicy } from '../types.ts'
 import { rateLimitHeaders } from './headers.ts'
-import { bucketKey } from './key.ts'
+import { createBucketKey } from './key.ts'
 import { createLimiterSet } from './limiter.ts'
 import type { LimiterSet, Verdict } from './limiter.ts'
 import { RateLimitOptions } from './options.ts'
@@ -27,25 +28,11 @@ function claimValue(claims: Readonly<Record<string, unknown>>, name: string): st
 }
 
 /**
- * Sets headers on the response in place: the gateway's own responses (forwarded or rendered) have
- * mutable headers, and re-wrapping them would materialise the body stream (on Node it costs tens
- * of microseconds per request). Only an immutable one (a raw `fetch` Response) is re-wrapped.
- */
-function setResponseHeaders(c: Context<GatewayEnv>, headers: Record<string, string>): void {
-  const entries = Object.entries(headers)
-  try {
-    for (const [header, value] of entries) c.res.headers.set(header, value)
-  } catch {
-    c.res = new Response(c.res.body, c.res)
-    for (const [header, value] of entries) c.res.headers.set(header, value)
-  }
-}
-
-/**
  * Limits requests per key (client ip, subject, tenant, api key, route, a header, or a
- * combination) with rate-limiter-flexible, in memory or in a shared Redis (see README.md).
- * Limiters are built once per instance; each request consumes its cost (by method, default 1)
- * from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
+ * combination), in memory (synchronous fixed-window counters) or in a shared Redis
+ * (rate-limiter-flexible's atomic increment, or reserved in batches; see README.md).
+ * Limiters and the key function are built once per instance; each request consumes its cost
+ * (by method, default 1) from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
  * Every counted response carries the IETF draft `RateLimit-Policy`/`RateLimit` fields and the
  * legacy `RateLimit-Limit/-Remaining/-Reset` headers. A failing Redis is decided at once by
  * `onStoreFailure`: count locally, admit (open, no headers) or 503 UNAVAILABLE (closed).
@@ -64,6 +51,7 @@ export const rateLimit = definePolicy({
       ]),
     )
     const costs = new Map(Object.entries(o.cost?.methods ?? {}))
+    const keyOf = createBucketKey(o.key, o.trustedProxies)
 
     const limiterFor = (c: Context<GatewayEnv>): LimiterSet => {
       const claims = c.get('principal')?.claims
@@ -73,11 +61,13 @@ export const rateLimit = definePolicy({
     }
 
     return async function rateLimit(c, next) {
-      const key = bucketKey(c, o.key, o.trustedProxies)
+      const key = keyOf(c)
       const cost = costs.get(c.req.method) ?? 1
       let verdict: Verdict
       try {
-        verdict = await limiterFor(c).consume(key, cost)
+        // In-process counters answer synchronously: no await (and no microtask) for them.
+        const answer = limiterFor(c).consume(key, cost)
+        verdict = answer instanceof Promise ? await answer : answer
       } catch (err) {
         if (err instanceof StoreUnavailable && store.onStoreFailure === 'open') return next()
         const headers = err instanceof StoreUnavailable ? { 'retry-after': STORE_RETRY_AFTER_S } : undefined
@@ -88,8 +78,9 @@ export const rateLimit = definePolicy({
         const w = verdict.window
         throw new GatewayError('RATE_LIMITED', `${w === verdict.windows[0] ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`, { headers })
       }
-      await next()
-      setResponseHeaders(c, headers)
+      // Queued for the shell to write with the response (no Headers copy on the proxy path).
+      for (const name in headers) addResponseField(c, name, headers[name]!)
+      return next()
     }
   },
 })

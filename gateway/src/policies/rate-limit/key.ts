@@ -27,32 +27,64 @@ function apiKeyId(c: Context<GatewayEnv>): string | undefined {
   return typeof id === 'string' ? id : undefined
 }
 
-/**
- * The bucket key of a request: one `kind=value` per part, joined by `&` (values URI-encoded so
- * parts cannot run into each other). A part that needs an absent principal, tenant or header
- * falls back to `ip=<client ip>`, so anonymous callers get per-address buckets instead of
- * sharing one global bucket.
- */
-export function bucketKey(c: Context<GatewayEnv>, parts: readonly KeyPart[], trustedProxies: number): string {
-  let ip: string | undefined
-  const byIp = () => `ip=${encodeURIComponent((ip ??= clientIp(c, trustedProxies)))}`
-  const pair = (kind: string, value: string | undefined) =>
-    value === undefined || value === '' ? byIp() : `${encodeURIComponent(kind)}=${encodeURIComponent(value)}`
-  const out = parts.map((part) => {
-    switch (part) {
-      case 'ip':
-        return byIp()
-      case 'subject':
-        return pair('subject', c.get('principal')?.subject)
-      case 'tenant':
-        return pair('tenant', c.get('principal')?.tenant)
-      case 'apikey':
-        return pair('apikey', apiKeyId(c))
-      case 'route':
-        return pair('route', c.get('routeId'))
-      default:
-        return pair(part, c.req.raw.headers.get(part.slice('header:'.length)) ?? undefined)
+/** The value of a key part for a request; undefined (or '') means "fall back to the client ip". */
+type PartValue = (c: Context<GatewayEnv>) => string | undefined
+
+function partValue(part: KeyPart): PartValue {
+  switch (part) {
+    case 'ip':
+      return () => undefined
+    case 'subject':
+      return (c) => c.get('principal')?.subject
+    case 'tenant':
+      return (c) => c.get('principal')?.tenant
+    case 'apikey':
+      return apiKeyId
+    case 'route':
+      return (c) => c.get('routeId')
+    default: {
+      const header = part.slice('header:'.length)
+      return (c) => c.req.raw.headers.get(header) ?? undefined
     }
-  })
-  return [...new Set(out)].join('&')
+  }
+}
+
+/** Route ids are a fixed set per bundle: their `route=<id>` pair is built once each. Bounded against odd callers. */
+const MAX_CACHED_PAIRS = 1024
+
+/**
+ * The bucket key function of a key: one `kind=value` per part, joined by `&` (values
+ * URI-encoded so parts cannot run into each other). A part that needs an absent principal,
+ * tenant or header falls back to `ip=<client ip>`, so anonymous callers get per-address buckets
+ * instead of sharing one global bucket; the ip pair appears once however many parts fall back.
+ * Built once per policy: per request it reads the parts and joins strings, nothing else.
+ */
+export function createBucketKey(parts: readonly KeyPart[], trustedProxies: number): (c: Context<GatewayEnv>) => string {
+  const kinds = parts.map((part) => (part === 'ip' ? undefined : `${encodeURIComponent(part)}=`))
+  const values = parts.map(partValue)
+  const routePairs = new Map<string, string>()
+  const pairOf = (i: number, value: string): string => {
+    if (parts[i] !== 'route') return `${kinds[i]}${encodeURIComponent(value)}`
+    let pair = routePairs.get(value)
+    if (pair === undefined) {
+      pair = `${kinds[i]}${encodeURIComponent(value)}`
+      if (routePairs.size < MAX_CACHED_PAIRS) routePairs.set(value, pair)
+    }
+    return pair
+  }
+  return function bucketKeyOf(c) {
+    let key = ''
+    let ipAdded = false
+    for (let i = 0; i < parts.length; i++) {
+      const value = kinds[i] === undefined ? undefined : (values[i] as PartValue)(c)
+      let pair: string
+      if (value === undefined || value === '') {
+        if (ipAdded) continue
+        ipAdded = true
+        pair = `ip=${encodeURIComponent(clientIp(c, trustedProxies))}`
+      } else pair = pairOf(i, value)
+      key = key === '' ? pair : `${key}&${pair}`
+    }
+    return key
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { rateLimit } from './index.ts'
+import { batchSize } from './store.ts'
 
 const parse = (options: unknown) => rateLimit.options.safeParse(options)
 const base = { limit: { requests: 10, per: '1m' }, key: 'ip' }
@@ -78,6 +79,19 @@ describe('rate-limit options', () => {
     expect(rateLimit.options.parse({ ...base, limit: { requests: 1, per: '1d12h' } }).limit.per).toBe(36 * 3_600_000)
     const tls = rateLimit.options.parse({ ...base, store: { redis: { url: 'rediss://cache.internal:6380', prefix: 'edge:', commandTimeout: '1s' } } })
     expect(tls.store).toEqual({ redis: { url: 'rediss://cache.internal:6380', prefix: 'edge:', commandTimeout: 1000 } })
+  })
+
+  it('accepts redis batching with a default share, and sizes each window by it', () => {
+    const redis = (batch: unknown) => ({ ...base, store: { redis: { url: 'redis://127.0.0.1:6379/0', batch } } })
+    const o = rateLimit.options.parse(redis({ tokens: 100 }))
+    const batch = typeof o.store === 'object' ? o.store.redis.batch : undefined
+    expect(batch).toEqual({ tokens: 100, share: 0.1 })
+    expect(batchSize(batch, 1_000_000)).toBe(100) // capped by tokens
+    expect(batchSize(batch, 500)).toBe(50) // capped by the share
+    expect(batchSize(batch, 19)).toBe(1) // under 2: counted per request
+    expect(batchSize(undefined, 1_000_000)).toBe(1)
+    for (const bad of [{ tokens: 1 }, { tokens: 10, share: 0 }, { tokens: 10, share: 1.5 }, { tokens: 10, size: 5 }, {}])
+      expect(parse(redis(bad)).success, JSON.stringify(bad)).toBe(false)
   })
 
   it('says why a memory window is too long', () => {

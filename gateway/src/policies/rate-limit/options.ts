@@ -4,7 +4,7 @@ import { windowSchema } from './window.ts'
 
 /** Longest window a limit or quota may have (31 days, a month). */
 export const MAX_WINDOW_MS = 31 * 86_400_000
-/** Longest window of the memory store: it expires keys with timers, which cannot wait 24.9 days or more. */
+/** Longest window of the memory store: a per-process count that a restart loses; monthly quotas belong on redis. */
 export const MAX_MEMORY_WINDOW_MS = 24 * 86_400_000
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/

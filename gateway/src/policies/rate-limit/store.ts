@@ -1,9 +1,11 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import { sharedRedis } from '../../stores/redis.ts'
 import type { PolicyInit } from '../types.ts'
-import { memoryCounter } from './limiter.ts'
-import type { Counter, CounterFactory } from './limiter.ts'
+import type { Counter, CounterFactory, Take } from './limiter.ts'
+import { memoryCounter } from './memory-counter.ts'
 import type { OnStoreFailure, RateLimitOptions } from './options.ts'
+import { BatchedRedisCounter } from './redis-batch.ts'
+import type { Batch } from './store-options.ts'
 import { createStoreHealth } from './store-health.ts'
 import type { StoreHealth } from './store-health.ts'
 
@@ -19,17 +21,30 @@ export interface RateLimitStore {
   readonly onStoreFailure: OnStoreFailure
 }
 
+/** Units one reservation takes from a window of `points`: min(tokens, share of the window); under 2 means no batching. */
+export function batchSize(batch: Batch | undefined, points: number): number {
+  return batch === undefined ? 1 : Math.min(batch.tokens, Math.floor(batch.share * points))
+}
+
+const admitted = (res: RateLimiterRes): Take => ({ ok: true, remaining: res.remainingPoints, msLeft: Math.max(0, res.msBeforeNext) })
+const overOrFailed = (rejection: unknown): Take => {
+  // Over the limit, rate-limiter-flexible rejects with a RateLimiterRes, which is not an Error.
+  if (rejection instanceof RateLimiterRes) return { ok: false, remaining: 0, msLeft: Math.max(0, rejection.msBeforeNext) }
+  throw rejection
+}
+
 /**
  * The store of a policy instance. `memory`: counters in this process. `redis`: counters in
- * Redis over the process's shared connection (rate-limiter-flexible's RateLimiterRedis), each
- * guarded so a failure is decided at once: with `local`, a RateLimiterMemory twin (the insurance
- * limiter) counts in this process until Redis answers again; with `open` or `closed` the counter
- * throws StoreUnavailable.
+ * Redis over the process's shared connection, one round trip per window touched
+ * (rate-limiter-flexible's RateLimiterRedis), or reserved in batches (`batch`, BatchedRedisCounter);
+ * each guarded so a failure is decided at once: with `local`, an in-memory twin (the insurance)
+ * counts in this process until Redis answers again; with `open` or `closed` the counter throws
+ * StoreUnavailable.
  */
 export function createStore(o: RateLimitOptions, init: PolicyInit): RateLimitStore {
   const onStoreFailure = o.onStoreFailure ?? 'local'
   if (o.store === 'memory') return { make: memoryCounter, keyPrefix: `rl:${init.name}`, onStoreFailure }
-  const { url, prefix, commandTimeout } = o.store.redis
+  const { url, prefix, commandTimeout, batch } = o.store.redis
   const connection = sharedRedis(url, commandTimeout)
   const where = new URL(url)
   const health = createStoreHealth({
@@ -41,43 +56,56 @@ export function createStore(o: RateLimitOptions, init: PolicyInit): RateLimitSto
     connected: () => connection.ready,
   })
   const make: CounterFactory = (c) => {
-    const redis = new RateLimiterRedis({
-      storeClient: connection.client,
-      rejectIfRedisNotReady: true,
-      keyPrefix: c.keyPrefix,
-      points: c.points,
-      // Redis expires keys in whole seconds; only burst windows can be fractional (options refuse the rest).
-      duration: Math.max(1, Math.ceil(c.durationMs / 1000)),
-    })
-    return guarded(redis, onStoreFailure === 'local' ? memoryCounter(c) : undefined, health)
+    // Redis expires keys in whole seconds; only burst windows can be fractional (options refuse the rest).
+    const durationS = Math.max(1, Math.ceil(c.durationMs / 1000))
+    const size = batchSize(batch, c.points)
+    const store: Counter =
+      size >= 2
+        ? new BatchedRedisCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS, batch: size })
+        : perRequest(new RateLimiterRedis({ storeClient: connection.client, rejectIfRedisNotReady: true, keyPrefix: c.keyPrefix, points: c.points, duration: durationS }))
+    return guarded(store, onStoreFailure === 'local' ? memoryCounter(c) : undefined, health)
   }
   return { make, keyPrefix: `${prefix}${init.name}`, onStoreFailure }
 }
 
+/** One round trip per request: the library's atomic increment, its over-the-limit rejection as an answer. */
+function perRequest(limiter: RateLimiterRedis): Counter {
+  return { consume: (key, points) => limiter.consume(key, points).then(admitted, overOrFailed) }
+}
+
 /** A store counter that never hangs on a failing store: it skips or falls back, per `health`. */
 function guarded(store: Counter, insurance: Counter | undefined, health: StoreHealth): Counter {
-  const fallback = (key: string, points: number, cause?: unknown): Promise<RateLimiterRes> => {
+  const fallback = (key: string, points: number, cause?: unknown): Take | Promise<Take> => {
     if (insurance) return insurance.consume(key, points)
     throw new StoreUnavailable('rate limit store unavailable', { cause })
   }
   return {
-    async consume(key, points) {
+    consume(key, points) {
       if (!health.shouldTry()) {
         health.failed()
         return fallback(key, points)
       }
+      let answer: Take | Promise<Take>
       try {
-        const res = await store.consume(key, points)
-        health.ok()
-        return res
+        answer = store.consume(key, points)
       } catch (err) {
-        if (!(err instanceof RateLimiterRes)) {
+        health.failed(err)
+        return fallback(key, points, err)
+      }
+      if (!(answer instanceof Promise)) {
+        health.ok()
+        return answer
+      }
+      return answer.then(
+        (take) => {
+          health.ok()
+          return take
+        },
+        (err: unknown) => {
           health.failed(err)
           return fallback(key, points, err)
-        }
-        health.ok()
-        throw err
-      }
+        },
+      )
     },
   }
 }
