@@ -27,7 +27,7 @@ export async function startGateway(
       : {
           name: args.policiesDir,
           read: () => readBundleDir(args.policiesDir),
-          watch: (onChange) => watchPolicyDir(args.policiesDir, args.watchIntervalMs, onChange),
+          watch: (onChange, extraFiles) => watchPolicyDir(args.policiesDir, args.watchIntervalMs, onChange, extraFiles),
         },
     hostname: args.hostname,
     port: args.port,

@@ -1,3 +1,4 @@
+import { policyFileReader } from './policies/runtime/read-policy-file.ts'
 import type { Context } from 'hono'
 import { admit, createAdmission } from '../../internal/shell/admission.ts'
 import type { AdmissionMetrics } from '../../internal/shell/admission.ts'
@@ -25,6 +26,8 @@ export type RouteHandler = (c: Context<GatewayEnv>) => Promise<Response>
 export interface CompiledGateway {
   readonly bundle: Bundle
   readonly table: RouteTable<RouteHandler>
+  /** Files the policies read (JWKS, API keys): not part of the bundle hash, watched for changes. */
+  readonly files: readonly string[]
 }
 
 /** What compiling needs from the node: its HTTP client, error renderer, metrics and log. */
@@ -48,10 +51,13 @@ export interface CompileDeps {
 export function compileGateway(bundle: Bundle, deps: CompileDeps): CompiledGateway {
   const { http, renderError, admissionMetrics, upstream } = deps
   const instances = new Map<string, GatewayMiddleware>()
+  const files = new Set<string>()
   for (const [name, instance] of bundle.policies) {
     const type = POLICY_TYPES.get(instance.type)
     if (!type) throw new Error(`policy "${name}" has unknown type "${instance.type}"`)
-    instances.set(name, type.create(instance.options, { name, source: instance.location.file, metrics: deps.metrics, log: deps.log }))
+    const source = instance.location.file
+    const readFile = policyFileReader(name, source, (path) => files.add(path))
+    instances.set(name, type.create(instance.options, { name, source, metrics: deps.metrics, log: deps.log, readFile }))
   }
   const upstreams = new Map<string, UpstreamEndpoints>()
   const endpointsOf = (service: Service) => {
@@ -105,5 +111,5 @@ export function compileGateway(bundle: Bundle, deps: CompileDeps): CompiledGatew
       }
     }),
   )
-  return { bundle, table }
+  return { bundle, table, files: [...files] }
 }

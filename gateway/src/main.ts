@@ -17,8 +17,11 @@ export interface BundleSource {
   /** For logs, e.g. the directory. */
   readonly name: string
   read(): Promise<SourceFile[]>
-  /** Calls `onChange` after the files changed; returns a function that stops watching. */
-  watch(onChange: () => void): () => void
+  /**
+   * Calls `onChange` after the files changed, or one of `extraFiles()` (files the served bundle's
+   * policies read: JWKS, API keys) did; returns a function that stops watching.
+   */
+  watch(onChange: () => void, extraFiles?: () => readonly string[]): () => void
   /** Told after every load: the hash now served, and why the files read were refused (control gateway). */
   report?(status: BundleReport): void
 }
@@ -80,7 +83,8 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
   const apply = async (): Promise<boolean> => {
     try {
       const bundle = await loadBundle(await options.policies.read())
-      if (bundle.hash === gateway.current?.bundle.hash) {
+      // The same YAML is the same gateway unless its policies read files, which may have changed.
+      if (bundle.hash === gateway.current?.bundle.hash && gateway.current.files.length === 0) {
         options.policies.report?.({ running: bundle.hash, problems: [] })
         return true
       }
@@ -126,7 +130,7 @@ export async function runGateway(runtime: Runtime, options: GatewayMainOptions):
   }
 
   await reload()
-  const stopWatching = options.policies.watch(() => void reload())
+  const stopWatching = options.policies.watch(() => void reload(), () => gateway.current?.files ?? [])
   const listener = await runNode(runtime, shell, {
     hostname: options.hostname,
     port: options.port,

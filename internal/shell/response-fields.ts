@@ -1,9 +1,9 @@
-import type { Context } from 'hono'
-import type { ShellEnv } from './env.ts'
-
-/** Any node's context: only the shell's `responseFields` variable is used. */
+/** Any node's context: only the shell's `responseFields` variable (and the response) are used. */
 interface FieldsContext {
   get(key: 'responseFields'): Record<string, string>
+}
+interface ResponseContext extends FieldsContext {
+  res: Response
 }
 
 /**
@@ -43,7 +43,7 @@ export function respondWithFields(
  * Puts the queued fields on `c.res` unless it was built by `respondWithFields` (and is still that
  * response). An immutable response (a raw fetch Response) is copied once.
  */
-export function applyResponseFields(c: Context<ShellEnv>): void {
+export function applyResponseFields(c: ResponseContext): void {
   let res = c.res
   if (complete.has(res)) return
   const fields = c.get('responseFields')
@@ -52,7 +52,8 @@ export function applyResponseFields(c: Context<ShellEnv>): void {
     try {
       headers.set(name, fields[name]!)
     } catch {
-      res = c.res = new Response(res.body, res)
+      c.res = new Response(res.body, res)
+      res = c.res // hono's setter keeps its own copy: edit that one
       headers = res.headers
       headers.set(name, fields[name]!)
     }

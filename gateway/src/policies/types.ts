@@ -13,6 +13,19 @@ export interface PolicyInit {
   readonly metrics: Registry
   /** The node's event log (not the access log). */
   readonly log: Logger
+  /**
+   * Reads a file the policy's options name (`what` for messages, e.g. "JWKS file"), relative to
+   * the policy's own file; a missing one throws, which refuses the bundle. The gateway watches the
+   * files policies read and reloads the bundle when one changes.
+   */
+  readFile(what: string, path: string): PolicyFile
+}
+
+/** A file a policy read while the bundle compiled. */
+export interface PolicyFile {
+  /** Where it was read (relative paths resolved against the policy's file). */
+  readonly path: string
+  readonly text: string
 }
 
 /**

@@ -8,7 +8,7 @@ import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../../env.ts'
 import { authorize } from '../authorize/index.ts'
 import { rateLimit } from '../rate-limit/index.ts'
-import { testInit } from '../testing.ts'
+import { shellFields, testInit } from '../testing.ts'
 import { apiKey } from './index.ts'
 
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex')
@@ -40,6 +40,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }))
 /** Policies in front of a stand-in upstream that echoes the principal, URL and upstream headers. */
 function appWith(...policies: GatewayMiddleware[]) {
   const app = new Hono<GatewayEnv>()
+  app.use('*', shellFields)
   app.onError((err) => renderProblem(err, undefined))
   app.use('*', async (c, next) => {
     c.set('upstreamHeaders', new Headers(c.req.raw.headers))

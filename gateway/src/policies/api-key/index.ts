@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../bundle/hash.ts'
 import type { Principal } from '../../principal.ts'
 import { dropQueryCredential } from '../jwt/query-credential.ts'
-import { definePolicy, policyFilePath } from '../types.ts'
+import { definePolicy } from '../types.ts'
 import { presentedKey } from './credential.ts'
 import { readKeyFile } from './key-file.ts'
 import type { ApiKeyEntry } from './key-file.ts'
@@ -37,7 +37,7 @@ export const apiKey = definePolicy({
   description: 'Authenticate machine clients by API key (SHA-256 digests in a secrets file) and set the principal',
   options: ApiKeyOptions,
   create(o, init) {
-    const keys = readKeyFile(init.name, policyFilePath(init, o.keysFile))
+    const keys = readKeyFile(init, o.keysFile)
     const principals = new Map([...keys].map(([digest, entry]) => [digest, toPrincipal(entry)]))
     const expired = [...keys.values()].filter((k) => k.expiresAt !== undefined && k.expiresAt <= Date.now()).map((k) => k.id)
     init.log.info('api keys loaded', { policy: init.name, file: o.keysFile, keys: keys.size, ...(expired.length > 0 ? { expired } : {}) })

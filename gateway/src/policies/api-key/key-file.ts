@@ -1,6 +1,6 @@
 import { parse } from 'yaml'
 import { z } from 'zod'
-import { readPolicyFile } from '../runtime/read-policy-file.ts'
+import type { PolicyInit } from '../types.ts'
 
 const Name = z.string().min(1)
 const Timestamp = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expected an ISO 8601 date or date-time (2027-01-31 or 2027-01-31T00:00:00Z)' })
@@ -71,11 +71,11 @@ export function parseKeyFile(text: string): ReadonlyMap<string, ApiKeyEntry> {
 }
 
 /** Reads and parses the policy's secrets file; any problem refuses the bundle, naming the file. */
-export function readKeyFile(policy: string, path: string): ReadonlyMap<string, ApiKeyEntry> {
-  const text = readPolicyFile(policy, 'API key file', path)
+export function readKeyFile(init: Pick<PolicyInit, 'name' | 'readFile'>, file: string): ReadonlyMap<string, ApiKeyEntry> {
+  const { path, text } = init.readFile('API key file', file)
   try {
     return parseKeyFile(text)
   } catch (err) {
-    throw new Error(`policy "${policy}": API key file "${path}": ${(err as Error).message}`)
+    throw new Error(`policy "${init.name}": API key file "${path}": ${(err as Error).message}`)
   }
 }

@@ -2,7 +2,7 @@ import { jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyOptions } from 'jose'
 import type { Context } from 'hono'
 import type { GatewayEnv } from '../../env.ts'
-import { definePolicy, policyFilePath } from '../types.ts'
+import { definePolicy } from '../types.ts'
 import { claim, headerValue, toPrincipal } from './claims.ts'
 import { readJwksFile } from './jwks-file.ts'
 import { createKeyLookup } from './keys.ts'
@@ -54,7 +54,7 @@ export const jwt = definePolicy({
       ...(o.maxAge !== undefined ? { maxTokenAge: o.maxAge / 1000 } : {}),
     }
     const secret = o.secret !== undefined ? new TextEncoder().encode(o.secret) : undefined
-    const fileKeys = o.jwks?.file !== undefined ? readJwksFile(init.name, policyFilePath(init, o.jwks.file)) : []
+    const fileKeys = o.jwks?.file !== undefined ? readJwksFile(init, o.jwks.file) : []
     const keys = o.jwks !== undefined ? createKeyLookup(o.jwks, fileKeys) : undefined
     const verify = async (token: string): Promise<JWTPayload> => {
       let payload: JWTPayload

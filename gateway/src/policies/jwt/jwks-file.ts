@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import { Jwk } from './options.ts'
-import { readPolicyFile } from '../runtime/read-policy-file.ts'
+import type { PolicyInit } from '../types.ts'
 
 const JwksDocument = z.object({ keys: z.array(Jwk).min(1) })
 
@@ -9,8 +9,9 @@ const JwksDocument = z.object({ keys: z.array(Jwk).min(1) })
  * The public keys of a local JWKS file, read and checked once per bundle compile (a reload with a
  * changed bundle reads it again). Anything wrong with it refuses the bundle, naming the file.
  */
-export function readJwksFile(policy: string, path: string): JWK[] {
-  const text = readPolicyFile(policy, 'JWKS file', path)
+export function readJwksFile(init: Pick<PolicyInit, 'name' | 'readFile'>, file: string): JWK[] {
+  const policy = init.name
+  const { path, text } = init.readFile('JWKS file', file)
   let document: unknown
   try {
     document = JSON.parse(text)

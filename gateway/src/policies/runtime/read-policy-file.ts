@@ -6,6 +6,8 @@
  * `policyFilePath` (against the policy's own YAML file) first.
  */
 import { readFileSync } from 'node:fs'
+import { policyFilePath } from '../types.ts'
+import type { PolicyInit } from '../types.ts'
 
 export function readPolicyFile(policy: string, what: string, path: string): string {
   try {
@@ -13,5 +15,14 @@ export function readPolicyFile(policy: string, what: string, path: string): stri
   } catch (err) {
     const code = (err as { code?: unknown }).code
     throw new Error(`policy "${policy}": cannot read ${what} "${path}" (${typeof code === 'string' ? code : String(err)})`)
+  }
+}
+
+/** `PolicyInit.readFile` for one policy instance; `onRead` is told every path read (for watching). */
+export function policyFileReader(policy: string, source: string, onRead?: (path: string) => void): PolicyInit['readFile'] {
+  return (what, path) => {
+    const resolved = policyFilePath({ source }, path)
+    onRead?.(resolved)
+    return { path: resolved, text: readPolicyFile(policy, what, resolved) }
   }
 }
