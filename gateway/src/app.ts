@@ -35,7 +35,8 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
     routes: current?.bundle.routes.map((r) => ({ id: r.id, match: r.match, policies: r.policies, upstream: r.upstream })),
   }))
 
-  shell.app.all('*', async function dispatch(c) {
+  // Not async: errors thrown here reach hono's onError all the same, without one more promise per request.
+  shell.app.all('*', function dispatch(c) {
     const compiled = current // pinned for the whole request: a swap never changes a request midway
     if (!compiled) throw new GatewayError('UNAVAILABLE', 'no policy bundle loaded')
     const path = rawPath(c.req.url)

@@ -5,7 +5,9 @@
 
 export interface AccessLogEntry {
   time: string
+  /** Written unescaped: a valid request id (trace-context.ts isValidRequestId) or a UUID. */
   requestId: string
+  /** 32 hex digits, written unescaped. */
   traceId: string
   routeId: string
   method: string
@@ -66,7 +68,8 @@ function quote(value: string): string {
  * Built as a string (no intermediate object): this runs once per request.
  */
 export function formatAccessLog(e: AccessLogEntry): string {
-  let line = `{"time":${quote(e.time)},"requestId":${quote(e.requestId)},"traceId":${quote(e.traceId)},"routeId":${quote(e.routeId)},"method":${quote(e.method)},"path":${quote(e.path)},"status":${e.status},"durationMs":${Math.round(e.durationMs * 100) / 100}`
+  // time (ISO 8601), requestId (validated or made: [A-Za-z0-9._:@/+=-]) and traceId (hex) never need escaping.
+  let line = `{"time":"${e.time}","requestId":"${e.requestId}","traceId":"${e.traceId}","routeId":${quote(e.routeId)},"method":${quote(e.method)},"path":${quote(e.path)},"status":${e.status},"durationMs":${Math.round(e.durationMs * 100) / 100}`
   if (e.bytesIn !== undefined) line += `,"bytesIn":${e.bytesIn}`
   if (e.remote !== undefined) line += `,"remote":${quote(e.remote)}`
   if (e.error !== undefined) line += `,"error":${quote(e.error)}`

@@ -16,6 +16,8 @@ export interface ShellVariables {
    * and what middleware adds with `addResponseField` (response-fields.ts). Lower-case names.
    */
   responseFields: Record<string, string>
+  /** The response `respondWithFields` built (its headers already hold `responseFields`). */
+  fieldsWritten: Response | undefined
   /** The error this request failed with, set by the shell's error renderer (for the access log). */
   error: GatewayError | undefined
 }

@@ -1,6 +1,8 @@
 /** Any node's context: only the shell's `responseFields` variable (and the response) are used. */
 interface FieldsContext {
   get(key: 'responseFields'): Record<string, string>
+  get(key: 'fieldsWritten'): Response | undefined
+  set(key: 'fieldsWritten', value: Response): void
 }
 interface ResponseContext extends FieldsContext {
   res: Response
@@ -18,9 +20,6 @@ interface ResponseContext extends FieldsContext {
  * queue set on its `Headers` by the shell (`applyResponseFields`).
  */
 
-/** Responses whose headers already hold their request's queued fields. */
-const complete = new WeakSet<Response>()
-
 /** Queues a response header (replacing a queued one of the same name). `name` must be lower-case. */
 export function addResponseField(c: FieldsContext, name: string, value: string): void {
   c.get('responseFields')[name] = value
@@ -35,7 +34,7 @@ export function respondWithFields(
 ): Response {
   Object.assign(fields, c.get('responseFields'))
   const res = new Response(body, { status, headers: fields as Record<string, string> })
-  complete.add(res)
+  c.set('fieldsWritten', res)
   return res
 }
 
@@ -45,7 +44,7 @@ export function respondWithFields(
  */
 export function applyResponseFields(c: ResponseContext): void {
   let res = c.res
-  if (complete.has(res)) return
+  if (c.get('fieldsWritten') === res) return
   const fields = c.get('responseFields')
   let headers = res.headers
   for (const name in fields) {

@@ -1,6 +1,9 @@
 import type { Context } from 'hono'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 
+/** The `next` of the last handler: nothing follows it. */
+const NO_NEXT = async (): Promise<void> => {}
+
 export type ErrorRenderer = (err: unknown, c: Context<GatewayEnv>) => Response
 
 /**
@@ -14,7 +17,7 @@ export function createChain(handlers: readonly GatewayMiddleware[], renderError:
     // A route without policies: the terminal handler alone, two async layers fewer per request.
     return async function runTerminal(c: Context<GatewayEnv>): Promise<Response> {
       try {
-        const res = await only(c, async () => {})
+        const res = await only(c, NO_NEXT)
         return res instanceof Response ? res : c.res
       } catch (err) {
         return renderError(err, c)
