@@ -196,6 +196,18 @@ describe('rate-limit: tiers, cost and burst', () => {
     expect((await app.request('/', { method: 'POST' })).status).toBe(429) // would be 13
   })
 
+  it('charges body size by Content-Length on top of the method, and a chunked body its maximum', async () => {
+    const app = policyApp({ limit: { requests: 20, per: '1m' }, key: 'ip', cost: { methods: { POST: 2 }, body: { perBytes: 1000, maxUnits: 5 } } })
+    const remaining = async (init: RequestInit) => (await app.request('/', init)).headers.get('ratelimit-remaining')
+    // In-process requests carry no Content-Length of their own: set it as a client would.
+    const sized = (n: number): RequestInit => ({ method: 'POST', body: 'x'.repeat(n), headers: { 'content-length': String(n) } })
+    expect(await remaining(sized(2500))).toBe('15') // 2 + ceil(2500 / 1000) = 5
+    expect(await remaining(sized(100_000))).toBe('8') // 2 + at most 5
+    const chunked = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('tiny')), c.close()) })
+    expect(await remaining({ method: 'POST', body: chunked, headers: { 'transfer-encoding': 'chunked' }, duplex: 'half' } as RequestInit)).toBe('1') // 2 + 5
+    expect(await remaining({ method: 'GET' })).toBe('0') // 1, no body
+  })
+
   it('allows a burst above the sustained limit, then refuses until a bucket comes back', async () => {
     // sustained 2 per 300ms; burst of 2 extra, refilling every max(300ms, 2 x 300ms / 2) = 300ms
     const app = policyApp({ limit: { requests: 2, per: '300ms', burst: 2 }, key: 'ip' })

@@ -28,6 +28,17 @@ function claimValue(claims: Readonly<Record<string, unknown>>, name: string): st
 }
 
 /**
+ * Units a request body adds: one per started `perBytes` of its Content-Length, at most `maxUnits`;
+ * a body whose size is not announced (chunked) is charged `maxUnits`, so streaming it is no way
+ * around the cost; no body, nothing.
+ */
+function bodyUnits(c: Context<GatewayEnv>, body: { perBytes: number; maxUnits: number }): number {
+  const length = c.req.header('content-length')
+  if (length !== undefined) return Math.min(body.maxUnits, Math.ceil(Number(length) / body.perBytes) || 0)
+  return c.req.header('transfer-encoding') === undefined ? 0 : body.maxUnits
+}
+
+/**
  * Limits requests per key (client ip, subject, tenant, api key, route, a header, or a
  * combination), in memory (synchronous fixed-window counters) or in a shared Redis
  * (rate-limiter-flexible's atomic increment, or reserved in batches; see README.md).
@@ -51,6 +62,7 @@ export const rateLimit = definePolicy({
       ]),
     )
     const costs = new Map(Object.entries(o.cost?.methods ?? {}))
+    const bodyCost = o.cost?.body
     const keyOf = createBucketKey(o.key, o.trustedProxies)
 
     const limiterFor = (c: Context<GatewayEnv>): LimiterSet => {
@@ -62,7 +74,7 @@ export const rateLimit = definePolicy({
 
     return async function rateLimit(c, next) {
       const key = keyOf(c)
-      const cost = costs.get(c.req.method) ?? 1
+      const cost = (costs.get(c.req.method) ?? 1) + (bodyCost ? bodyUnits(c, bodyCost) : 0)
       let verdict: Verdict
       try {
         // In-process counters answer synchronously: no await (and no microtask) for them.

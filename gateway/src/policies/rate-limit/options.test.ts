@@ -59,6 +59,9 @@ describe('rate-limit options', () => {
     ['a negative cost', { ...base, cost: { methods: { POST: -1 } } }],
     ['a bad method name', { ...base, cost: { methods: { 'PO ST': 1 } } }],
     ['a cost above a limit', { ...base, cost: { methods: { POST: 11 } } }],
+    ['body units that could push a cost above the limit', { ...base, cost: { methods: { POST: 2 }, body: { perBytes: 1024, maxUnits: 9 } } }],
+    ['a body cost without maxUnits', { ...base, cost: { body: { perBytes: 1024 } } }],
+    ['a zero perBytes', { ...base, cost: { body: { perBytes: 0, maxUnits: 2 } } }],
     ['a cost above a tier', { ...base, tiers: { claim: 'plan', limits: { free: { requests: 2, per: '1m', burst: 1 } } }, cost: { methods: { POST: 4 } } }],
   ])('rejects %s', (_, options) => {
     expect(parse(options).success).toBe(false)

@@ -68,6 +68,18 @@ const Cost = z
       .default({})
       .transform((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toUpperCase(), v])))
       .describe('Cost of one request by HTTP method (e.g. POST: 5); other methods cost 1; 0 is free'),
+    body: z
+      .object({
+        perBytes: z.number().int().min(1).describe('One more unit per started perBytes of request body (by Content-Length)'),
+        maxUnits: z
+          .number()
+          .int()
+          .min(1)
+          .describe('At most this many body units; a body without Content-Length (chunked) is charged this many'),
+      })
+      .strict()
+      .optional()
+      .describe('Cost by request body size, added to the method cost'),
   })
   .strict()
 
@@ -103,13 +115,19 @@ export const RateLimitOptions = z
   .superRefine((o, ctx) => {
     const limits: [string[], Limit][] = [[['limit'], o.limit], ...Object.entries(o.tiers?.limits ?? {}).map(([t, l]): [string[], Limit] => [['tiers', 'limits', t], l])]
     // A cost above a limit's whole capacity would refuse that method forever: refuse the bundle instead.
-    for (const [method, cost] of Object.entries(o.cost?.methods ?? {}))
+    const bodyUnits = o.cost?.body?.maxUnits ?? 0
+    const worst: [(string | number)[], number, string][] = Object.entries(o.cost?.methods ?? {}).map(([method, cost]) => [['cost', 'methods', method], cost, `cost ${cost}`])
+    if (bodyUnits > 0) {
+      const method = Math.max(1, ...Object.values(o.cost?.methods ?? {}))
+      worst.push([['cost', 'body', 'maxUnits'], method + bodyUnits, `cost ${method} + ${bodyUnits} body units`])
+    }
+    for (const [at, cost, what] of worst)
       for (const [path, l] of limits) {
-        const at = path.join('.')
+        const where = path.join('.')
         if (cost > l.requests + l.burst)
-          ctx.addIssue({ code: 'custom', path: ['cost', 'methods', method], message: `cost ${cost} exceeds ${at} (requests + burst = ${l.requests + l.burst})` })
+          ctx.addIssue({ code: 'custom', path: at, message: `${what} exceeds ${where} (requests + burst = ${l.requests + l.burst})` })
         else if (l.quota && cost > l.quota.requests)
-          ctx.addIssue({ code: 'custom', path: ['cost', 'methods', method], message: `cost ${cost} exceeds ${at}.quota (requests = ${l.quota.requests})` })
+          ctx.addIssue({ code: 'custom', path: at, message: `${what} exceeds ${where}.quota (requests = ${l.quota.requests})` })
       }
     const windows = (path: string[], l: Limit) => [[[...path, 'per'], l.per], [[...path, 'quota', 'per'], l.quota?.per]] as const
     if (o.store === 'memory') {
