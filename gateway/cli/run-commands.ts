@@ -29,7 +29,7 @@ function runChild(command: string[]): Promise<number> {
 export const gateway: Command = {
   name: 'gateway',
   usage: '[--runtime node|bun|deno] [--policies DIR] [--port N] [--host H] [--access-log on|off] [--drain-deadline MS]' +
-    ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS]' +
+    ' [--max-concurrency N] [--max-queue N] [--max-queue-wait MS] [--adaptive-min M]' +
     ' [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--client-cert optional|required]] [--grpc-port N]' +
     ' [--upstream-cert FILE --upstream-key FILE] [--upstream-ca FILE]' +
     ' [--control URL [--label L]]',

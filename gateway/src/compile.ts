@@ -84,7 +84,7 @@ export function compileGateway(bundle: Bundle, deps: CompileDeps): CompiledGatew
       const limit = route.concurrency
       // One admission per route, shared by all its table entries (an rpc route has one per binding).
       const admission = limit
-        ? [admit<GatewayVariables>(createAdmission({ maxConcurrent: limit.limit, maxQueue: limit.queue, maxWaitMs: limit.maxWaitMs, metrics: admissionMetrics }))]
+        ? [admit<GatewayVariables>(createAdmission({ maxConcurrent: limit.limit, maxQueue: limit.queue, maxWaitMs: limit.maxWaitMs, metrics: admissionMetrics, adaptive: limit.adaptive }))]
         : []
       const chain = (terminal: GatewayMiddleware) => createChain([...admission, ...policies, terminal], renderError)
       switch (route.upstream.kind) {

@@ -32,6 +32,19 @@ describe('parseGatewayArgs', () => {
     })
   })
 
+  it('makes the process limit adaptive with --adaptive-min, within 1..--max-concurrency', () => {
+    expect(parseGatewayArgs(['--max-concurrency', '64', '--adaptive-min', '4'], noEnv).admission).toEqual({
+      maxConcurrent: 64,
+      maxQueue: 128,
+      maxWaitMs: 1000,
+      adaptive: { min: 4 },
+    })
+    expect(() => parseGatewayArgs(['--adaptive-min', '4'], noEnv)).toThrow(new UsageError('--adaptive-min needs --max-concurrency'))
+    expect(() => parseGatewayArgs(['--max-concurrency', '8', '--adaptive-min', '9'], noEnv)).toThrow(
+      new UsageError('--adaptive-min must be an integer from 1 to 8, got "9"'),
+    )
+  })
+
   it('takes PORT, HOST and GATEHOUSE_DEBUG_TOKEN from the environment', () => {
     const args = parseGatewayArgs([], envOf({ PORT: '9090', HOST: '0.0.0.0', GATEHOUSE_DEBUG_TOKEN: 'tok' }))
     expect(args).toMatchObject({ port: 9090, hostname: '0.0.0.0', debugToken: 'tok' })
@@ -73,7 +86,8 @@ describe('parseGatewayArgs usage errors', () => {
   it('names an unknown flag and lists the known ones', () => {
     expect(usage(['--prot', '1'])).toBe(
       'unknown argument "--prot" (flags: --policies, --port, --host, --access-log, --drain-deadline, --watch-interval, ' +
-        '--max-concurrency, --max-queue, --max-queue-wait, --tls-cert, --tls-key, --client-ca, --client-cert, --grpc-port, --control, --label)',
+        '--max-concurrency, --max-queue, --max-queue-wait, --adaptive-min, --tls-cert, --tls-key, --client-ca, --client-cert, ' +
+        '--upstream-cert, --upstream-key, --upstream-ca, --grpc-port, --control, --label)',
     )
   })
 

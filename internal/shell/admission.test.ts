@@ -13,7 +13,29 @@ async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
   throw new Error('expected a rejection')
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 describe('createAdmission', () => {
+  it('with adaptive, lowers its limit when slots are held much longer than before, and refuses past it', async () => {
+    const admission = createAdmission({ maxConcurrent: 16, maxQueue: 0, maxWaitMs: 0, adaptive: { min: 2 } })
+    const round = async (holdMs: number) => {
+      const releases = await Promise.all(Array.from({ length: admission.limit }, () => admission.acquire()))
+      await sleep(holdMs)
+      for (const release of releases) release()
+    }
+    for (let i = 0; i < 8; i++) await round(10)
+    const steady = admission.limit
+    expect(steady).toBeGreaterThanOrEqual(8) // timer jitter may cut a little, not much
+    for (let i = 0; i < 6; i++) await round(200)
+    const limit = admission.limit
+    expect(limit).toBeLessThan(steady / 2)
+    expect(limit).toBeGreaterThanOrEqual(2)
+    const held = await Promise.all(Array.from({ length: limit }, () => admission.acquire()))
+    expect((await errorOf(admission.acquire())).code).toBe('OVERLOADED')
+    for (const release of held) release()
+    expect(admission.inFlight).toBe(0)
+  })
+
   it('admits up to maxConcurrent at once, then queues, and counts both', async () => {
     const admission = createAdmission({ maxConcurrent: 2, maxQueue: 1, maxWaitMs: 60_000 })
     const a = await admission.acquire()

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { ConnInfo, ShellEnv } from './env.ts'
+import { AdaptiveLimit } from './adaptive-limit.ts'
 import { GatewayError } from './errors.ts'
 
 /**
@@ -21,9 +22,16 @@ export interface AdmissionOptions {
   readonly maxWaitMs: number
   /** Counters and gauges to keep (the admission increments/decrements them; shared ones sum). */
   readonly metrics?: AdmissionMetrics | undefined
+  /**
+   * Adapt the limit to observed latency (adaptive-limit.ts): between `min` and `maxConcurrent`,
+   * starting at `maxConcurrent`, shrinking when requests take longer than their baseline.
+   */
+  readonly adaptive?: { readonly min: number } | undefined
 }
 
 export interface AdmissionMetrics {
+  /** The adaptive limit, when there is one. */
+  readonly limit?: { set(value: number): void } | undefined
   readonly inFlight: { inc(): void; dec(): void }
   readonly queued: { inc(): void; dec(): void }
   readonly rejected: { inc(): void }
@@ -41,6 +49,8 @@ export interface Admission {
   acquire(signal?: AbortSource): Promise<() => void>
   readonly inFlight: number
   readonly queued: number
+  /** Requests allowed at once now (`maxConcurrent`, or the adaptive limit). */
+  readonly limit: number
 }
 
 interface Waiter {
@@ -51,17 +61,20 @@ const EWMA_WEIGHT = 0.2
 const FIRST_ESTIMATE_MS = 1_000
 const MAX_RETRY_AFTER_S = 30
 
-export function createAdmission({ maxConcurrent, maxQueue, maxWaitMs, metrics }: AdmissionOptions): Admission {
+export function createAdmission({ maxConcurrent, maxQueue, maxWaitMs, metrics, adaptive }: AdmissionOptions): Admission {
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new TypeError(`maxConcurrent must be an integer >= 1, got ${maxConcurrent}`)
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new TypeError(`maxQueue must be an integer >= 0, got ${maxQueue}`)
   if (!(maxWaitMs >= 0) || !Number.isFinite(maxWaitMs)) throw new TypeError(`maxWaitMs must be a number >= 0, got ${maxWaitMs}`)
+  const adaptiveLimit = adaptive ? new AdaptiveLimit({ min: adaptive.min, max: maxConcurrent }) : undefined
+  const capacity = (): number => adaptiveLimit?.current ?? maxConcurrent
+  metrics?.limit?.set(maxConcurrent)
   let inFlight = 0
   let meanHoldMs = FIRST_ESTIMATE_MS
   const queue = new Set<Waiter>() // insertion-ordered: FIFO with O(1) removal from the middle
 
   const overloaded = (why: string): GatewayError => {
     metrics?.rejected.inc()
-    const seconds = Math.ceil((meanHoldMs * (queue.size + 1)) / maxConcurrent / 1000)
+    const seconds = Math.ceil((meanHoldMs * (queue.size + 1)) / capacity() / 1000)
     const retryAfter = Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds))
     return new GatewayError('OVERLOADED', why, { headers: { 'retry-after': String(retryAfter) } })
   }
@@ -72,13 +85,19 @@ export function createAdmission({ maxConcurrent, maxQueue, maxWaitMs, metrics }:
     return () => {
       if (done) return
       done = true
-      meanHoldMs += EWMA_WEIGHT * (performance.now() - started - meanHoldMs)
-      const next = queue.values().next()
-      if (next.done) {
-        inFlight--
-        metrics?.inFlight.dec()
-      } else {
-        next.value.grant() // the slot passes straight on: a newcomer cannot overtake the queue
+      const heldMs = performance.now() - started
+      meanHoldMs += EWMA_WEIGHT * (heldMs - meanHoldMs)
+      if (adaptiveLimit) {
+        adaptiveLimit.sample(heldMs, inFlight)
+        metrics?.limit?.set(adaptiveLimit.current)
+      }
+      inFlight--
+      metrics?.inFlight.dec()
+      // Freed slots go straight to the queue, in order, in this same call: a newcomer cannot overtake it.
+      for (let next = queue.values().next(); !next.done && inFlight < capacity(); next = queue.values().next()) {
+        inFlight++
+        metrics?.inFlight.inc()
+        next.value.grant()
       }
     }
   }
@@ -90,8 +109,11 @@ export function createAdmission({ maxConcurrent, maxQueue, maxWaitMs, metrics }:
     get queued() {
       return queue.size
     },
+    get limit() {
+      return capacity()
+    },
     acquire(source) {
-      if (inFlight < maxConcurrent) {
+      if (inFlight < capacity() && queue.size === 0) {
         inFlight++
         metrics?.inFlight.inc()
         return Promise.resolve(hold())

@@ -32,21 +32,27 @@ export interface AdmissionArgs {
   readonly maxConcurrent: number
   readonly maxQueue: number
   readonly maxWaitMs: number
+  /** Adapt the limit to latency, not below this; undefined = a fixed limit. */
+  readonly adaptive?: { readonly min: number } | undefined
 }
 
 /** The admission flags every node takes; add them to the node's flag list. */
-export const ADMISSION_FLAGS = ['max-concurrency', 'max-queue', 'max-queue-wait'] as const
+export const ADMISSION_FLAGS = ['max-concurrency', 'max-queue', 'max-queue-wait', 'adaptive-min'] as const
 
 /**
  * `--max-concurrency N` (default 0 = no process-wide limit), `--max-queue N` (default 2 × N),
- * `--max-queue-wait MS` (default 1000): requests past them get 503 OVERLOADED with Retry-After.
+ * `--max-queue-wait MS` (default 1000): requests past them get 503 OVERLOADED with Retry-After;
+ * `--adaptive-min N`: the limit adapts to latency between N and `--max-concurrency`.
  * Undefined when there is no limit.
  */
 export function admissionFlags(values: ReadonlyMap<string, string>): AdmissionArgs | undefined {
   const maxConcurrent = integerFlag('max-concurrency', values.get('max-concurrency') ?? '0', 0, 1_000_000)
   const maxQueue = integerFlag('max-queue', values.get('max-queue') ?? String(2 * maxConcurrent), 0, 1_000_000)
   const maxWaitMs = integerFlag('max-queue-wait', values.get('max-queue-wait') ?? '1000', 0, 60_000)
-  return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs } : undefined
+  const adaptiveMin = values.get('adaptive-min')
+  if (adaptiveMin !== undefined && maxConcurrent === 0) throw new UsageError('--adaptive-min needs --max-concurrency')
+  const adaptive = adaptiveMin === undefined ? undefined : { min: integerFlag('adaptive-min', adaptiveMin, 1, maxConcurrent) }
+  return maxConcurrent > 0 ? { maxConcurrent, maxQueue, maxWaitMs, adaptive } : undefined
 }
 
 /** Paths of a listener's PEM files, read at start (runtime/tls-listeners.ts readTlsFiles). */

@@ -31,7 +31,7 @@ export interface ShellOptions {
    * Concurrency limit of the whole process (absent = none): every request but the shell's own
    * `/health/*`, `/metrics` and `/debug/*` takes a slot until its response headers; see admission.ts.
    */
-  readonly admission?: { readonly maxConcurrent: number; readonly maxQueue: number; readonly maxWaitMs: number } | undefined
+  readonly admission?: { readonly maxConcurrent: number; readonly maxQueue: number; readonly maxWaitMs: number; readonly adaptive?: { readonly min: number } | undefined } | undefined
 }
 
 export type Logger = ReturnType<typeof createLogger>
@@ -69,7 +69,8 @@ export function createShell<V extends object = object>(options: ShellOptions): S
   app.use('*', createCorrelate({ lifecycle, metrics, accessLog: (options.accessLog ?? true) ? options.sink : undefined }))
   if (options.admission) {
     // After correlate, so a rejection is logged and counted; the planes above never queue.
-    app.use('*', admit(createAdmission({ ...options.admission, metrics: admissionMetrics(metrics, 'process') })))
+    const limit = metrics.gauge('gatehouse_admission_limit', 'Requests the process admits at once (moves when adaptive)')
+    app.use('*', admit(createAdmission({ ...options.admission, metrics: { ...admissionMetrics(metrics, 'process'), limit } })))
   }
 
   const renderError = (err: unknown, c: Context<ShellEnv>): Response => {

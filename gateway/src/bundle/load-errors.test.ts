@@ -156,13 +156,15 @@ describe('loadBundle problems', () => {
 
   it('reports bad route concurrency limits', async () => {
     const text = 'routes:\n  - id: a\n    match: { path: /a }\n    concurrency: { limit: 0, queue: 1.5, maxWait: 2m }\n    http: demo\n' +
-      '  - id: b\n    match: { path: /b }\n    concurrency: { queue: 2, burst: 1 }\n    http: demo\n'
+      '  - id: b\n    match: { path: /b }\n    concurrency: { queue: 2, burst: 1 }\n    http: demo\n' +
+      '  - id: c\n    match: { path: /c }\n    concurrency: { limit: 4, adaptive: { min: 8 } }\n    http: demo\n'
     expect(await problems(text)).toEqual([
       `${at(F, text, '0,')}: must be >= 1 (at routes[0].concurrency.limit)`,
       `${at(F, text, '1.5')}: expected int, received number (at routes[0].concurrency.queue)`,
       `${at(F, text, '2m')}: must be at most 1m (at routes[0].concurrency.maxWait)`,
       `${at(F, text, '{ queue: 2')}: missing required key "limit" (at routes[1].concurrency)`,
       `${at(F, text, 'burst')}: unknown key "burst" (at routes[1].concurrency.burst)`,
+      `${at(F, text, '8 } }')}: adaptive.min must not exceed limit (at routes[2].concurrency.adaptive.min)`,
     ])
   })
 

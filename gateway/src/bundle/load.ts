@@ -106,6 +106,7 @@ function build(c: Collection): Omit<Bundle, 'hash' | 'files'> {
         limit: value.concurrency.limit,
         queue: value.concurrency.queue,
         maxWaitMs: value.concurrency.maxWait ?? DEFAULT_MAX_WAIT_MS,
+        adaptive: value.concurrency.adaptive,
       },
       location,
     })

@@ -98,7 +98,12 @@ const Concurrency = z
     limit: z.int().min(1).max(1_000_000).describe('Requests of this route running at once'),
     queue: z.int().min(0).max(1_000_000).default(0).describe('Requests that may wait for a slot, first in first out (default 0: refuse at once)'),
     maxWait: durationSchema(60_000).optional().describe('Longest wait for a slot before 503 OVERLOADED (default 1s, at most 1m)'),
+    adaptive: z
+      .strictObject({ min: z.int().min(1).max(1_000_000).describe('The lowest the limit goes') })
+      .optional()
+      .describe('Adapt the limit to observed latency: it starts at `limit` and shrinks toward `min` while requests take longer than their baseline'),
   })
+  .refine((c) => c.adaptive === undefined || c.adaptive.min <= c.limit, { path: ['adaptive', 'min'], message: 'adaptive.min must not exceed limit' })
   .describe("Concurrency limit of this route (per gateway process); past it, 503 OVERLOADED with Retry-After")
 
 /** `package.Service` or `package.Service/Method`. */

@@ -74,6 +74,8 @@ export interface RouteConcurrency {
   readonly limit: number
   readonly queue: number
   readonly maxWaitMs: number
+  /** Adapt the limit to observed latency between `min` and `limit` (internal/shell/adaptive-limit.ts). */
+  readonly adaptive?: { readonly min: number } | undefined
 }
 
 /** A validated, merged bundle. Immutable; `hash` is over the normalised content, not the formatting. */
