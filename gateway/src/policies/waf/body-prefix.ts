@@ -4,9 +4,16 @@ export interface BodyPrefix {
   readonly text: string
   /** True when the body is longer than the bound (only its prefix was read). */
   readonly oversized: boolean
-  /** Every byte of the original body, in order: the chunks read so far, then the rest as it arrives. */
-  readonly body: ReadableStream<Uint8Array>
+  /**
+   * Every byte of the original body, in order: the bytes themselves when the whole body was read
+   * (cheaper for the runtime to wrap in a Request than a stream), else a stream of the chunks read
+   * so far, then the rest as it arrives.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array
 }
+
+/** Stateless without `stream: true`, so one serves every request. */
+const UTF8 = new TextDecoder()
 
 function concat(chunks: readonly Uint8Array[], limit: number): Uint8Array {
   const out = new Uint8Array(Math.min(limit, chunks.reduce((n, c) => n + c.byteLength, 0)))
@@ -39,7 +46,8 @@ export async function readBodyPrefix(source: ReadableStream<Uint8Array>, limit: 
     chunks.push(next.value)
     size += next.value.byteLength
   }
-  const text = new TextDecoder().decode(concat(chunks, limit))
+  const text = UTF8.decode(concat(chunks, limit))
+  if (done) return { text, oversized: size > limit, body: chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size) }
   const pending = chunks.slice()
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

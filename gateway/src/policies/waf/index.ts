@@ -3,10 +3,12 @@ import { definePolicy } from '../types.ts'
 import { BASE_RULES } from './base-rules.ts'
 import { readBodyPrefix } from './body-prefix.ts'
 import { bodyValues } from './body-values.ts'
+import { headerEntries } from './header-entries.ts'
 import { inspect, targetGlob } from './inspect.ts'
 import type { Match } from './inspect.ts'
 import { WafOptions } from './options.ts'
 import { requestValues } from './request-values.ts'
+import { indexRules } from './rule-index.ts'
 import { compileRule } from './rule-set.ts'
 
 export { WafOptions } from './options.ts'
@@ -37,7 +39,7 @@ export const waf = definePolicy({
   options: WafOptions,
   create(o, { name, metrics, log }) {
     const disabled = new Set(o.disable)
-    const rules = [...BASE_RULES, ...o.rules].filter((r) => r.paranoia <= o.paranoia && !disabled.has(r.id)).map(compileRule)
+    const rules = indexRules([...BASE_RULES, ...o.rules].filter((r) => r.paranoia <= o.paranoia && !disabled.has(r.id)).map(compileRule))
     const exclusions = o.exclude.map((e) => ({ rule: e.rule, target: e.target === undefined ? undefined : targetGlob(e.target) }))
     const limits = { allowedMethods: new Set(o.allowedMethods), maxHeaders: o.maxHeaders, maxHeaderBytes: o.maxHeaderBytes }
     const matchesTotal = metrics.counter('gatehouse_waf_matches_total', 'Rules matched by the WAF, by policy, rule family and action', [
@@ -62,17 +64,20 @@ export const waf = definePolicy({
 
     return async function waf(c, next) {
       const req = c.req.raw
-      const values = requestValues(req)
+      // Node hands the raw header list over: the same fields, without building WHATWG Headers.
+      const fields = headerEntries(req, c.env?.rawHeaders)
+      const values = requestValues(req, fields)
       let oversized = false
       // A method outside allowedMethods is refused by rule 920100 (and some runtimes cannot build a Request for it).
-      if (req.body !== null && !NO_BODY.has(req.method) && limits.allowedMethods.has(req.method) && o.inspectBodyBytes > 0) {
+      // `body` last: on Node (@hono/node-server) reading it builds the full undici Request, which a GET never needs.
+      if (!NO_BODY.has(req.method) && limits.allowedMethods.has(req.method) && o.inspectBodyBytes > 0 && req.body !== null) {
         const prefix = await readPrefix(req.body, o.inspectBodyBytes)
-        // The proxy sends `c.req.raw.body`: hand it the same bytes again, still streaming.
+        // The proxy sends `c.req.raw.body`: hand it the same bytes again (the rest still streaming, if any).
         c.req.raw = new Request(req.url, { method: req.method, headers: req.headers, body: prefix.body, duplex: 'half', signal: req.signal } as RequestInit)
         oversized = prefix.oversized
         bodyValues(req.headers.get('content-type'), prefix.text, values)
       }
-      const matches = inspect(rules, exclusions, limits, req, values)
+      const matches = inspect(rules, exclusions, limits, req, values, fields)
       const score = matches.reduce((sum, m) => sum + m.rule.score, 0)
       const action = score < o.threshold ? 'allowed' : o.mode === 'block' ? 'blocked' : 'detected'
       if (matches.length > 0) audit(c.get('requestId'), c.get('routeId'), matches, score, action)

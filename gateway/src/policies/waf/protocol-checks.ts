@@ -1,3 +1,5 @@
+import { headerEntries } from './header-entries.ts'
+import type { HeaderEntry } from './header-entries.ts'
 import type { CheckName } from './rule-spec.ts'
 
 /** What the protocol checks need from the policy options. */
@@ -9,38 +11,58 @@ export interface ProtocolLimits {
 
 const DIGITS = /^\d{1,15}$/
 
+/** What the checks read from the headers, gathered in one pass (each Headers access is costly). */
+export interface HeaderFacts {
+  readonly count: number
+  readonly host: string | null
+  readonly contentLength: string | null
+  readonly transferEncoding: string | null
+  /** The first header whose name and value exceed maxHeaderBytes. */
+  readonly tooLarge: string | undefined
+}
+
+export function headerFacts(headers: readonly HeaderEntry[], limits: ProtocolLimits): HeaderFacts {
+  let host: string | null = null
+  let contentLength: string | null = null
+  let transferEncoding: string | null = null
+  let tooLarge: string | undefined
+  for (const [key, value] of headers) {
+    if (key === 'host') host = value
+    else if (key === 'content-length') contentLength = value
+    else if (key === 'transfer-encoding') transferEncoding = value
+    if (tooLarge === undefined && key.length + value.length > limits.maxHeaderBytes) tooLarge = `headers.${key}`
+  }
+  return { count: headers.length, host, contentLength, transferEncoding, tooLarge }
+}
+
 /**
  * Runs one protocol check on a request. Returns the name of the offending value (what an
  * exclusion or an audit line names), or undefined when the request passes.
  */
-export function runCheck(check: CheckName, req: Request, limits: ProtocolLimits): string | undefined {
-  const headers = req.headers
+export function runCheck(
+  check: CheckName,
+  req: Request,
+  limits: ProtocolLimits,
+  facts: HeaderFacts = headerFacts(headerEntries(req, undefined), limits),
+): string | undefined {
   switch (check) {
     case 'method-not-allowed':
       return limits.allowedMethods.has(req.method) ? undefined : 'method'
     case 'host-missing':
-      return (headers.get('host') ?? '').trim() === '' ? 'headers.host' : undefined
+      return (facts.host ?? '').trim() === '' ? 'headers.host' : undefined
     case 'content-length-with-transfer-encoding':
-      return headers.has('content-length') && headers.has('transfer-encoding') ? 'headers.transfer-encoding' : undefined
+      return facts.contentLength !== null && facts.transferEncoding !== null ? 'headers.transfer-encoding' : undefined
     case 'transfer-encoding-invalid': {
-      const te = headers.get('transfer-encoding')
+      const te = facts.transferEncoding
       return te !== null && te.trim().toLowerCase() !== 'chunked' ? 'headers.transfer-encoding' : undefined
     }
     case 'content-length-invalid': {
-      const cl = headers.get('content-length')
+      const cl = facts.contentLength
       return cl !== null && !DIGITS.test(cl.trim()) ? 'headers.content-length' : undefined
     }
-    case 'too-many-headers': {
-      let count = 0
-      headers.forEach(() => void count++)
-      return count > limits.maxHeaders ? 'headers' : undefined
-    }
-    case 'header-too-large': {
-      let offender: string | undefined
-      headers.forEach((value, key) => {
-        if (offender === undefined && key.length + value.length > limits.maxHeaderBytes) offender = `headers.${key}`
-      })
-      return offender
-    }
+    case 'too-many-headers':
+      return facts.count > limits.maxHeaders ? 'headers' : undefined
+    case 'header-too-large':
+      return facts.tooLarge
   }
 }

@@ -1,4 +1,6 @@
 import { rawPath } from '../../routing/request-url.ts'
+import { headerEntries } from './header-entries.ts'
+import type { HeaderEntry } from './header-entries.ts'
 import type { InspectedValue } from './inspected-value.ts'
 import { percentDecodeOnce } from './url-decode.ts'
 
@@ -33,21 +35,22 @@ function cookieValues(header: string, into: InspectedValue[]): void {
 }
 
 /** Everything but the body: method, raw path, query arguments, headers (cookies split out). */
-export function requestValues(req: Request): InspectedValue[] {
+export function requestValues(req: Request, headers: readonly HeaderEntry[] = headerEntries(req, undefined)): InspectedValue[] {
+  const url = req.url // a getter that serialises the URL on each call (undici)
   const values: InspectedValue[] = [
     { collection: 'method', name: 'method', value: req.method },
-    { collection: 'path', name: 'path', value: rawPath(req.url) },
+    { collection: 'path', name: 'path', value: rawPath(url) },
   ]
-  const q = req.url.indexOf('?')
+  const q = url.indexOf('?')
   if (q >= 0) {
-    const hash = req.url.indexOf('#', q)
-    queryValues(req.url.slice(q + 1, hash < 0 ? undefined : hash), values, 'args')
+    const hash = url.indexOf('#', q)
+    queryValues(url.slice(q + 1, hash < 0 ? undefined : hash), values, 'args')
   }
-  req.headers.forEach((value, key) => {
+  for (const [key, value] of headers) {
     if (key === 'cookie') cookieValues(value, values)
     const name = `headers.${key}`
     values.push({ collection: 'header_names', name, value: key })
     values.push({ collection: 'headers', name, value })
-  })
+  }
   return values
 }
