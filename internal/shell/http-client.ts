@@ -32,6 +32,11 @@ export interface UpstreamResponse {
    * is then only built when read.
    */
   readonly fields?: Readonly<Record<string, string | string[]>> | undefined
+  /**
+   * The runtime's own response, when its headers may be edited (Bun): a handler that forwards the
+   * answer unchanged returns it as is (headers edited in place), so the body is piped natively.
+   */
+  readonly response?: Response | undefined
   /** A small body may arrive whole; larger ones stream. */
   readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null
 }

@@ -87,6 +87,10 @@ export function createForwarder(service: Service, http: HttpExchange, upstream: 
       permit.success()
       // A plain record (Node) goes out without ever becoming WHATWG Headers; else edit the Headers we own in place.
       if (res.fields) return respondWithFields(c, res.body, res.status, endToEndRecord(res.fields))
+      if (res.response) {
+        stripHopByHop(res.response.headers)
+        return res.response // as the runtime gave it: its body is piped without passing through JS
+      }
       return new Response(res.body, { status: res.status, headers: stripHopByHop(res.headers) })
     }
   }

@@ -49,9 +49,9 @@ export function createBunRuntime(): Runtime {
     serve,
     serveGrpc: listenGrpcIngress, // node:http2 works on Bun 1.4.5, client certificates included (tried)
     // Bun's fetch decompresses by default; a proxy must pass bytes through untouched.
-    http: createFetchHttpClient({ decompress: false }),
+    http: createFetchHttpClient({ decompress: false }, { mutableResponses: true }),
     // Bun's fetch takes node-style TLS options (tried, 1.4.5: the certificate is presented).
-    httpWithTls: (tls) => createFetchHttpClient({ decompress: false, tls: { cert: tls.cert, key: tls.key, ca: tls.ca } }),
+    httpWithTls: (tls) => createFetchHttpClient({ decompress: false, tls: { cert: tls.cert, key: tls.key, ca: tls.ca } }, { mutableResponses: true }),
     onShutdownSignal: onFirstProcessSignal,
     writeStdout: (chunk) => void process.stdout.write(chunk),
     exit: (code) => process.exit(code),

@@ -1,12 +1,15 @@
 import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
-import type { HttpExchange } from '../http-client.ts'
+import type { HttpExchange, UpstreamResponse } from '../http-client.ts'
 
 /**
  * The egress client for runtimes whose own fetch pools connections well (Bun, Deno).
- * `extra` carries runtime-specific fetch options (Bun: `decompress: false`).
+ * `extra` carries runtime-specific fetch options (Bun: `decompress: false`). With
+ * `mutableResponses` (Bun: a fetch Response's headers may be edited) the upstream's Response itself
+ * is handed over (`UpstreamResponse.response`): no header copy, and the runtime pipes its body natively.
  */
-export function createFetchHttpClient(extra: Record<string, unknown> = {}): HttpExchange {
+export function createFetchHttpClient(extra: Record<string, unknown> = {}, options: { mutableResponses?: boolean } = {}): HttpExchange {
+  const mutable = options.mutableResponses === true
   return async (req) => {
     // Not AbortSignal.timeout(): the signal must not fire once the body is streaming.
     const controller = new AbortController()
@@ -27,7 +30,7 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
         ...(req.body && !(req.body instanceof Uint8Array) ? { duplex: 'half' } : {}),
         ...extra,
       } as RequestInit)
-      return { status: res.status, headers: new Headers(res.headers), body: res.body }
+      return mutable ? new OwnResponse(res) : { status: res.status, headers: new Headers(res.headers), body: res.body }
     } catch (err) {
       if (cancelled) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
       if (signal.aborted) {
@@ -38,5 +41,19 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}): Http
     } finally {
       clearTimeout(timer)
     }
+  }
+}
+
+/** The upstream's own Response (its headers are ours to edit), its body only touched when read. */
+class OwnResponse implements UpstreamResponse {
+  constructor(readonly response: Response) {}
+  get status(): number {
+    return this.response.status
+  }
+  get headers(): Headers {
+    return this.response.headers
+  }
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.response.body
   }
 }
