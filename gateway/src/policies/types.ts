@@ -1,7 +1,8 @@
 import type { z } from 'zod'
 import type { Logger } from '../../../internal/shell/access-log.ts'
 import type { Registry } from '../../../internal/shell/metrics.ts'
-import type { GatewayMiddleware } from '../env.ts'
+import type { Context } from 'hono'
+import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 
 /** What a policy instance gets at creation, besides its options. */
 export interface PolicyInit {
@@ -45,6 +46,30 @@ export interface PolicyType<S extends z.ZodObject = z.ZodObject> {
 }
 
 export const definePolicy = <S extends z.ZodObject>(policy: PolicyType<S>): PolicyType<S> => policy
+
+/** The work of a policy that only acts on the way in: check, annotate or edit the request, or throw. */
+export type InboundStep = (c: Context<GatewayEnv>) => void | Promise<void>
+
+/** A middleware that is an `InboundStep` followed by `next()`, and says so (`inbound`). */
+export type InboundMiddleware = GatewayMiddleware & { readonly inbound: InboundStep }
+
+/**
+ * Most policies only act on the way in (authenticate, authorize, limit, inspect). Written as an
+ * `InboundStep`, a policy is still an ordinary middleware (its tests mount it on Hono), and a
+ * route chain runs such steps in a plain loop before the upstream handler, without an async layer
+ * and a `next` closure per policy per request (routing/chain.ts).
+ */
+export function inboundPolicy(step: InboundStep): InboundMiddleware {
+  const middleware: GatewayMiddleware = (c, next) => {
+    const pending = step(c)
+    return pending ? pending.then(next) : next()
+  }
+  return Object.assign(middleware, { inbound: step })
+}
+
+export function isInbound(handler: GatewayMiddleware): handler is InboundMiddleware {
+  return typeof (handler as Partial<InboundMiddleware>).inbound === 'function'
+}
 
 /** A path named in a policy's options: absolute as is, relative against the directory of the policy's file. */
 export function policyFilePath(init: Pick<PolicyInit, 'source'>, path: string): string {

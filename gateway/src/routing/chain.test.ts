@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { describe, expect, it } from 'vitest'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
+import { inboundPolicy } from '../policies/types.ts'
 import { createChain } from './chain.ts'
 
 /** Runs one chain on GET /, with a renderer that records what it was given. */
@@ -166,5 +167,54 @@ describe('createChain', () => {
     const res = await app.request('/')
     expect(res.status).toBe(200)
     expect(res.headers.get('x-only')).toBe('1')
+  })
+})
+
+describe('createChain with inbound-only policies', () => {
+  const terminal: GatewayMiddleware = async (c) => c.text(`terminal after ${c.res.headers.get('x-seen') ?? 'none'}`)
+
+  it('runs sync and async inbound steps in order, then the terminal', async () => {
+    const log: string[] = []
+    const { app } = chainApp([
+      inboundPolicy(() => void log.push('sync')),
+      inboundPolicy(async () => {
+        await Promise.resolve()
+        log.push('async')
+      }),
+      async (c) => {
+        log.push('terminal')
+        return c.text('done')
+      },
+    ])
+    expect(await (await app.request('/')).text()).toBe('done')
+    expect(log).toEqual(['sync', 'async', 'terminal'])
+  })
+
+  it.each([
+    ['thrown', () => inboundPolicy(() => { throw new Error('refused') })],
+    ['rejected', () => inboundPolicy(async () => { throw new Error('refused') })],
+  ])('renders a step that %s and runs nothing after it', async (_, refusing) => {
+    let terminalRuns = 0
+    const { app, rendered } = chainApp([refusing(), inboundPolicy(() => void terminalRuns++), terminal])
+    const res = await app.request('/')
+    expect(res.status).toBe(599)
+    expect(rendered).toEqual([expect.objectContaining({ message: 'refused' })])
+    expect(terminalRuns).toBe(0)
+  })
+
+  it('mixes with onion middleware in order when not every policy is inbound-only', async () => {
+    const log: string[] = []
+    const { app } = chainApp([inboundPolicy(() => void log.push('inbound')), step(log, 'onion'), async (c) => (log.push('terminal'), c.text('ok'))])
+    await app.request('/')
+    expect(log).toEqual(['inbound', 'onion in', 'terminal', 'onion out'])
+  })
+
+  it('is still an ordinary middleware (next runs after the step)', async () => {
+    const log: string[] = []
+    const app = new Hono<GatewayEnv>()
+    app.use('*', inboundPolicy(() => void log.push('step')))
+    app.get('/', (c) => (log.push('handler'), c.text('ok')))
+    expect((await app.request('/')).status).toBe(200)
+    expect(log).toEqual(['step', 'handler'])
   })
 })

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
+import { isInbound } from '../policies/types.ts'
 
 /** The `next` of the last handler: nothing follows it. */
 const NO_NEXT = async (): Promise<void> => {}
@@ -12,6 +13,24 @@ export type ErrorRenderer = (err: unknown, c: Context<GatewayEnv>) => Response
  * the response right there (rendered once), so outer policies still see and may decorate it.
  */
 export function createChain(handlers: readonly GatewayMiddleware[], renderError: ErrorRenderer) {
+  const terminal = handlers.at(-1)
+  const before = handlers.slice(0, -1)
+  if (terminal && before.length > 0 && before.every(isInbound)) {
+    // Policies that only act on the way in: a loop, then the upstream handler (one async layer).
+    const steps = before.map((policy) => policy.inbound)
+    return async function runInbound(c: Context<GatewayEnv>): Promise<Response> {
+      try {
+        for (const step of steps) {
+          const pending = step(c)
+          if (pending) await pending
+        }
+        const res = await terminal(c, NO_NEXT)
+        return res instanceof Response ? res : c.res
+      } catch (err) {
+        return renderError(err, c)
+      }
+    }
+  }
   const [only] = handlers
   if (handlers.length === 1 && only) {
     // A route without policies: the terminal handler alone, two async layers fewer per request.

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../bundle/hash.ts'
 import type { Principal } from '../../principal.ts'
 import { dropQueryCredential } from '../jwt/query-credential.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import { presentedKey } from './credential.ts'
 import { readKeyFile } from './key-file.ts'
 import type { ApiKeyEntry } from './key-file.ts'
@@ -42,14 +42,14 @@ export const apiKey = definePolicy({
     const expired = [...keys.values()].filter((k) => k.expiresAt !== undefined && k.expiresAt <= Date.now()).map((k) => k.id)
     init.log.info('api keys loaded', { policy: init.name, file: o.keysFile, keys: keys.size, ...(expired.length > 0 ? { expired } : {}) })
 
-    return async function apiKey(c, next) {
+    return inboundPolicy(async function apiKey(c) {
       const upstream = c.get('upstreamHeaders')
       upstream.delete(o.header)
       if (o.authorization && /^apikey\s/i.test(upstream.get('authorization') ?? '')) upstream.delete('authorization')
       const key = presentedKey(c, o)
       if (key === undefined) {
         if (o.required) throw missingKey()
-        return next()
+        return
       }
       const digest = await sha256Hex(key)
       const entry = keys.get(digest)
@@ -57,7 +57,6 @@ export const apiKey = definePolicy({
       if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) throw invalidKey('API key expired')
       c.set('principal', principals.get(digest))
       if (o.query !== undefined) dropQueryCredential(c, o.query)
-      await next()
-    }
+    })
   },
 })

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../../internal/shell/errors.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import type { Check } from './checks.ts'
 import { grantCheck, rulesCheck, tenantCheck } from './checks.ts'
 import { AuthorizeOptions } from './options.ts'
@@ -26,7 +26,7 @@ export const authorize = definePolicy({
     if (o.tenant) checks.push(tenantCheck(o.tenant))
     if (o.rules) checks.push(rulesCheck(o.rules))
 
-    return async function authorize(c, next) {
+    return inboundPolicy(function authorize(c) {
       const principal = c.get('principal')
       if (principal === undefined && !o.anonymous) throw unauthenticated()
       for (const check of checks) {
@@ -34,7 +34,6 @@ export const authorize = definePolicy({
         if (denial !== undefined)
           throw new GatewayError('PERMISSION_DENIED', denial.reason, { extensions: { requirement: denial.requirement } })
       }
-      await next()
-    }
+    })
   },
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { MutableFields } from '../../../../internal/shell/field-list.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name')
 const HeaderValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain CR, LF or NUL')
@@ -21,10 +21,15 @@ export const HeadersOptions = z
 export type HeadersOptions = z.output<typeof HeadersOptions>
 type Edits = z.output<typeof HeaderEdits>
 
-function apply(headers: MutableFields, edits: Edits): void {
-  for (const name of edits.remove ?? []) headers.delete(name)
-  for (const [name, value] of Object.entries(edits.set ?? {})) headers.set(name, value)
-  for (const [name, value] of Object.entries(edits.add ?? {})) headers.append(name, value)
+/** The edits as lists, made once per policy instance rather than per request. */
+function compile(edits: Edits) {
+  return { remove: edits.remove ?? [], set: Object.entries(edits.set ?? {}), add: Object.entries(edits.add ?? {}) }
+}
+
+function apply(headers: MutableFields, edits: ReturnType<typeof compile>): void {
+  for (const name of edits.remove) headers.delete(name)
+  for (const [name, value] of edits.set) headers.set(name, value)
+  for (const [name, value] of edits.add) headers.append(name, value)
 }
 
 /** Sets, appends or removes request and response headers. */
@@ -32,15 +37,21 @@ export const headers = definePolicy({
   type: 'headers',
   description: 'Set, add or remove request and response headers',
   options: HeadersOptions,
-  create({ request, response }) {
+  create(options) {
+    const request = options.request && compile(options.request)
+    const response = options.response && compile(options.response)
+    if (!response) {
+      // Request edits only: nothing to do on the way back.
+      return inboundPolicy(function requestHeaders(c) {
+        if (request) apply(c.get('upstreamHeaders'), request)
+      })
+    }
     return async function headers(c, next) {
       if (request) apply(c.get('upstreamHeaders'), request)
       await next()
-      if (response) {
-        // A proxied Response has immutable headers: re-wrap once before editing.
-        c.res = new Response(c.res.body, c.res)
-        apply(c.res.headers, response)
-      }
+      // A proxied Response has immutable headers: re-wrap once before editing.
+      c.res = new Response(c.res.body, c.res)
+      apply(c.res.headers, response)
     }
   },
 })

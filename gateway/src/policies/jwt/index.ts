@@ -2,7 +2,7 @@ import { jwtVerify } from 'jose'
 import type { JWTPayload, JWTVerifyOptions } from 'jose'
 import type { Context } from 'hono'
 import type { GatewayEnv } from '../../env.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import { claim, headerValue, toPrincipal } from './claims.ts'
 import { readJwksFile } from './jwks-file.ts'
 import { createKeyLookup } from './keys.ts'
@@ -76,27 +76,34 @@ export const jwt = definePolicy({
       }),
     })
 
-    return async function jwt(c, next) {
+    const accept = (c: Context<GatewayEnv>, verified: Verified): void => {
+      c.set('principal', verified.principal)
+      if (o.allowQueryToken) dropQueryCredential(c, QUERY_PARAM)
+      const upstream = c.get('upstreamHeaders')
+      for (const [header, value] of verified.headers) upstream.set(header, value)
+    }
+    const verifyNew = async (c: Context<GatewayEnv>, token: string): Promise<void> => {
+      let payload: JWTPayload
+      try {
+        payload = await verify(token)
+      } catch (err) {
+        throw toRejection(err)
+      }
+      accept(c, verifiedTokens.add(token, keySet(), validUntil(payload, o.clockSkew, o.maxAge), toVerified(payload)))
+    }
+
+    // Not async: a token verified before answers from the cache without a promise.
+    return inboundPolicy(function jwt(c) {
       const upstream = c.get('upstreamHeaders')
       for (const [, header] of forwarded) upstream.delete(header) // never trust incoming copies
       const token = bearerToken(c, o)
       if (token === undefined) {
         if (o.required) throw missingToken()
-        return next()
+        return
       }
-      let verified = verifiedTokens.get(token, keySet())
-      if (verified === undefined) {
-        try {
-          const payload = await verify(token)
-          verified = verifiedTokens.add(token, keySet(), validUntil(payload, o.clockSkew, o.maxAge), toVerified(payload))
-        } catch (err) {
-          throw toRejection(err)
-        }
-      }
-      c.set('principal', verified.principal)
-      if (o.allowQueryToken) dropQueryCredential(c, QUERY_PARAM)
-      for (const [header, value] of verified.headers) upstream.set(header, value)
-      await next()
-    }
+      const verified = verifiedTokens.get(token, keySet())
+      if (verified === undefined) return verifyNew(c, token)
+      accept(c, verified)
+    })
   },
 })

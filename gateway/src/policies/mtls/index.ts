@@ -1,4 +1,4 @@
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import { checkCertificate, MtlsRefusal, toPrincipal } from './identity.ts'
 import { MtlsOptions } from './options.ts'
 
@@ -18,11 +18,11 @@ export const mtls = definePolicy({
     const refused = metrics.counter('gatehouse_mtls_refused_total', 'Requests refused by an mtls policy, by policy and reason', ['policy', 'reason'])
     const forwarded = Object.values(o.forward).filter((h): h is string => h !== undefined)
 
-    return async function mtls(c, next) {
+    return inboundPolicy(function mtls(c) {
       const upstream = c.get('upstreamHeaders')
       for (const header of forwarded) upstream.delete(header) // never trust incoming copies
       const cert = c.env?.clientCertificate
-      if (cert === undefined && o.mode === 'optional') return next()
+      if (cert === undefined && o.mode === 'optional') return
       try {
         if (cert === undefined) throw new MtlsRefusal('missing', 'a client certificate is required')
         checkCertificate(cert, Date.now())
@@ -35,7 +35,6 @@ export const mtls = definePolicy({
         if (err instanceof MtlsRefusal) refused.inc({ policy: name, reason: err.reason })
         throw err
       }
-      await next()
-    }
+    })
   },
 })

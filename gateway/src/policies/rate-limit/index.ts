@@ -1,8 +1,7 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
-import { addResponseField } from '../../../../internal/shell/response-fields.ts'
 import type { GatewayEnv } from '../../env.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import { rateLimitHeaders } from './headers.ts'
 import { createBucketKey } from './key.ts'
 import { createLimiterSet } from './limiter.ts'
@@ -72,27 +71,34 @@ export const rateLimit = definePolicy({
       return (tier !== undefined ? tiers.get(tier) : undefined) ?? base
     }
 
-    return async function rateLimit(c, next) {
-      const key = keyOf(c)
-      const cost = (costs.get(c.req.method) ?? 1) + (bodyCost ? bodyUnits(c, bodyCost) : 0)
-      let verdict: Verdict
-      try {
-        // In-process counters answer synchronously: no await (and no microtask) for them.
-        const answer = limiterFor(c).consume(key, cost)
-        verdict = answer instanceof Promise ? await answer : answer
-      } catch (err) {
-        if (err instanceof StoreUnavailable && store.onStoreFailure === 'open') return next()
-        const headers = err instanceof StoreUnavailable ? { 'retry-after': STORE_RETRY_AFTER_S } : undefined
-        throw new GatewayError('UNAVAILABLE', 'rate limit store unavailable', { cause: err, headers })
-      }
+    const failed = (err: unknown): void => {
+      if (err instanceof StoreUnavailable && store.onStoreFailure === 'open') return
+      const headers = err instanceof StoreUnavailable ? { 'retry-after': STORE_RETRY_AFTER_S } : undefined
+      throw new GatewayError('UNAVAILABLE', 'rate limit store unavailable', { cause: err, headers })
+    }
+    const decided = (c: Context<GatewayEnv>, verdict: Verdict): void => {
       const headers = rateLimitHeaders(verdict)
       if (!verdict.allowed) {
         const w = verdict.window
         throw new GatewayError('RATE_LIMITED', `${w === verdict.windows[0] ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`, { headers })
       }
       // Queued for the shell to write with the response (no Headers copy on the proxy path).
-      for (const name in headers) addResponseField(c, name, headers[name]!)
-      return next()
+      Object.assign(c.get('responseFields'), headers)
     }
+
+    // Not async: an in-process counter answers synchronously, so the memory store adds no
+    // promise or microtask of its own; a Redis answer continues in `then`.
+    return inboundPolicy(function rateLimit(c) {
+      const key = keyOf(c)
+      const cost = (costs.get(c.req.method) ?? 1) + (bodyCost ? bodyUnits(c, bodyCost) : 0)
+      let answer: Verdict | Promise<Verdict>
+      try {
+        answer = limiterFor(c).consume(key, cost)
+      } catch (err) {
+        return failed(err)
+      }
+      if (answer instanceof Promise) return answer.then((verdict) => decided(c, verdict), failed)
+      return decided(c, answer)
+    })
   },
 })

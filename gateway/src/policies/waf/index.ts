@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../../internal/shell/errors.ts'
-import { definePolicy } from '../types.ts'
+import { definePolicy, inboundPolicy } from '../types.ts'
 import { BASE_RULES } from './base-rules.ts'
 import { readBodyPrefix } from './body-prefix.ts'
 import { bodyValues } from './body-values.ts'
@@ -62,7 +62,7 @@ export const waf = definePolicy({
       })
     }
 
-    return async function waf(c, next) {
+    return inboundPolicy(async function waf(c) {
       const req = c.req.raw
       // Node hands the raw header list over: the same fields, without building WHATWG Headers.
       const fields = headerEntries(req, c.env?.rawHeaders)
@@ -90,7 +90,6 @@ export const waf = definePolicy({
       if (oversized && o.oversizedBody === 'block' && o.mode === 'block') {
         throw new GatewayError('PAYLOAD_TOO_LARGE', `request body larger than the ${o.inspectBodyBytes} bytes the firewall inspects`)
       }
-      await next()
-    }
+    })
   },
 })
