@@ -69,8 +69,14 @@ export class FieldList implements MutableFields {
   }
 
   set(name: string, value: string): void {
-    const key = checkedName(name)
-    const checked = checkedValue(name, value)
+    this.replace(checkedName(name), checkedValue(name, value))
+  }
+
+  /**
+   * `set` without the checks, for a lower-case name and a value known to be valid: made by this
+   * node (ids, trace context) or already accepted by the runtime's HTTP parser.
+   */
+  replace(key: string, checked: string): void {
     const flat = this.#flat
     let at = -1
     for (let i = 0; i < flat.length; i += 2) {

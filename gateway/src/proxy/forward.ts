@@ -16,16 +16,17 @@ import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.t
 export function upstreamHeadersFor(c: Context<GatewayEnv>): FieldList {
   const received = c.env?.rawHeaders
   const headers = received ? FieldList.fromReceived(received, isHopByHop(received)) : endToEndFields(c.req.raw.headers)
+  // Every value below was made here or accepted by the runtime's parser: no re-validation.
   const remote = c.env?.remoteAddress
   if (remote) {
     const prior = headers.get('x-forwarded-for')
-    headers.set('x-forwarded-for', prior ? `${prior}, ${remote}` : remote)
+    headers.replace('x-forwarded-for', prior ? `${prior}, ${remote}` : remote)
   }
-  headers.set('x-forwarded-proto', c.env?.protocol ?? 'http')
+  headers.replace('x-forwarded-proto', c.env?.protocol ?? 'http')
   const host = c.req.header('host')
-  if (host) headers.set('x-forwarded-host', host)
-  headers.set('x-request-id', c.get('requestId'))
-  headers.set('traceparent', c.get('traceparent'))
+  if (host) headers.replace('x-forwarded-host', host)
+  headers.replace('x-request-id', c.get('requestId'))
+  headers.replace('traceparent', c.get('traceparent'))
   return headers
 }
 
