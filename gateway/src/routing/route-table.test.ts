@@ -67,3 +67,54 @@ describe('createRouteTable', () => {
     expect(table.match(request('GET', '/flag', undefined, { 'x-flag': 'anything' }))).toMatchObject({ value: 'any-header' })
   })
 })
+
+describe('createRouteTable: only the routes that can match the first segment are tried', () => {
+  const table = createRouteTable([
+    route('catch-all-first', { path: '/{any=**}', methods: ['OPTIONS'] }),
+    route('items', { path: '/v1/items/{id}' }),
+    route('cancel', { path: '/*:cancel' }),
+    route('other-v1', { path: '/v1/{name=tasks/*}:run' }),
+    route('root', { path: '/' }),
+    route('v2', { path: '/v2/things' }),
+    route('catch-all-last', { path: '/{rest=**}' }),
+  ])
+
+  it('keeps bundle order across literal and variable first segments', () => {
+    expect(table.match(request('OPTIONS', '/v1/items/1'))).toMatchObject({ value: 'catch-all-first' })
+    expect(table.match(request('GET', '/v1/items/1'))).toMatchObject({ value: 'items' })
+    expect(table.match(request('GET', '/v1/tasks/9:run'))).toMatchObject({ value: 'other-v1', params: { name: 'tasks/9' } })
+    expect(table.match(request('GET', '/job:cancel'))).toMatchObject({ value: 'cancel' })
+    expect(table.match(request('GET', '/'))).toMatchObject({ value: 'root' })
+    expect(table.match(request('GET', '/v2/things'))).toMatchObject({ value: 'v2' })
+    expect(table.match(request('GET', '/v3/unknown'))).toMatchObject({ value: 'catch-all-last' })
+    expect(table.match(request('GET', '/v2/nothing'))).toMatchObject({ value: 'catch-all-last' })
+  })
+
+  it('gives the same answers as trying every route in order, on many paths', () => {
+    const routes = [
+      route('a', { path: '/v1/items/{id}', methods: ['GET'] }),
+      route('b', { path: '/v1/items/{id}', methods: ['PUT'] }),
+      route('c', { path: '/files/{p=**}' }),
+      route('d', { path: '/{tenant}/reports' }),
+      route('e', { path: '/v1' }),
+      route('f', { path: '/*/x' }),
+    ]
+    const indexed = createRouteTable(routes)
+    // The reference: one table per route, tried in order, as the table did before it had an index.
+    const singles = routes.map((r) => createRouteTable([r]))
+    const linear = (req: ReturnType<typeof request>) => {
+      let allow = new Set<string>()
+      for (const single of singles) {
+        const m = single.match(req)
+        if (m.kind === 'match') return m
+        if (m.kind === 'method-not-allowed') allow = new Set([...allow, ...m.allow])
+      }
+      return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'none' }
+    }
+    const paths = ['/v1/items/1', '/v1', '/v1/', '/files', '/files/a/b', '/acme/reports', '/v1/reports', '/x/x', '/files/x', '/', '/nope']
+    for (const path of paths)
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        expect(indexed.match(request(method, path)), `${method} ${path}`).toEqual(linear(request(method, path)))
+      }
+  })
+})

@@ -42,7 +42,9 @@ interface Entry<T> {
 
 /**
  * An immutable table; built once per bundle. Routes are tried in bundle order (first match wins);
- * a route listing GET also matches HEAD.
+ * a route listing GET also matches HEAD. Only the routes that can match the request's first path
+ * segment are tried: those whose template starts with that literal segment, and those starting
+ * with a variable, so the cost of a lookup does not grow with the number of routes elsewhere.
  */
 export function createRouteTable<T>(routes: readonly TableRoute<T>[]): RouteTable<T> {
   const entries: Entry<T>[] = routes.map(({ route, value, binding }) => {
@@ -57,11 +59,19 @@ export function createRouteTable<T>(routes: readonly TableRoute<T>[]): RouteTabl
       headers: Object.entries(route.match.headers),
     }
   })
+  const variableFirst = entries.filter((entry) => firstLiteral(entry.template.source) === undefined)
+  const bySegment = new Map<string, Entry<T>[]>()
+  for (const entry of entries) {
+    const segment = firstLiteral(entry.template.source)
+    if (segment !== undefined && !bySegment.has(segment)) {
+      bySegment.set(segment, entries.filter((e) => e === entry || firstLiteral(e.template.source) === segment || variableFirst.includes(e)))
+    }
+  }
   return {
     size: entries.length,
     match(request) {
       let allow: Set<string> | undefined
-      for (const entry of entries) {
+      for (const entry of bySegment.get(firstSegment(request.path)) ?? variableFirst) {
         if (!hostMatches(entry.route.match.host, request.host)) continue
         if (!headersMatch(entry.headers, request.headers)) continue
         const params = entry.template.match(request.path)
@@ -76,6 +86,19 @@ export function createRouteTable<T>(routes: readonly TableRoute<T>[]): RouteTabl
       return allow ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'none' }
     },
   }
+}
+
+/** The first segment of a template when it is a literal (`/v1/items/{id}` -> `v1`), else undefined. */
+function firstLiteral(template: string): string | undefined {
+  const end = template.indexOf('/', 1)
+  const segment = end < 0 ? template.slice(1) : template.slice(1, end)
+  return /[{*]/.test(segment) ? undefined : segment // a variable, a wildcard, or one with a custom verb
+}
+
+/** The first segment of a raw request path (`/v1/items/7` -> `v1`, `/` -> ``). */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1)
+  return end < 0 ? path.slice(1) : path.slice(1, end)
 }
 
 /** A route that serves GET also serves HEAD (RFC 9110 9.3.2: same headers, no body). */
