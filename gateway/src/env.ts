@@ -13,6 +13,11 @@ export interface GatewayVariables {
    * (incoming headers are immutable on Deno).
    */
   upstreamHeaders: MutableFields
+  /**
+   * The body to send upstream when a policy read the client's (request-body.ts); undefined = the
+   * client's, as it streams in. Read it with `requestBodyOf(c)`, never `c.req.raw.body` directly.
+   */
+  requestBody: ReadableStream<Uint8Array> | Uint8Array | undefined
   /** Who the request acts for, set by an authentication policy; undefined until one has run. */
   principal: Principal | undefined
 }

@@ -6,6 +6,7 @@ import type { GatewayMiddleware } from '../env.ts'
 import { createForwarder } from '../proxy/forward.ts'
 import type { UpstreamEndpoints } from '../proxy/upstream-endpoints.ts'
 import { applyDeadline } from './deadline.ts'
+import { requestBodyOf, requestStreamOf } from '../request-body.ts'
 import { readBounded } from './read-bounded.ts'
 import { binaryContentType, encodeTextStream, readTextBody, textContentType } from './grpc-web-text.ts'
 
@@ -43,17 +44,18 @@ export function createPassthrough(route: RouteSpec, service: Service, http: Http
     const upstream = c.get('upstreamHeaders')
     const header = protocol === 'grpc' || protocol === 'grpc-web' || protocol === 'grpc-web-text' ? 'grpc-timeout' : 'connect-timeout-ms'
     const timeoutMs = applyDeadline(req.headers, upstream, header, routeTimeoutMs)
-    if (protocol === 'connect-unary' && req.body !== null) {
-      const length = req.headers.get('content-length')
+    const body = requestBodyOf(c)
+    if (protocol === 'connect-unary' && body !== null) {
+      const length = body instanceof Uint8Array ? String(body.byteLength) : req.headers.get('content-length')
       if (length === null) {
         // Chunked (rare for a unary call): read it to measure it; it is one message anyway.
-        return forwardWithin(c, timeoutMs, new Response(await readBounded(req.body, maxMessageBytes, 'request message')).body)
+        return forwardWithin(c, timeoutMs, new Response(await readBounded(requestStreamOf(c), maxMessageBytes, 'request message')).body)
       }
       if (Number(length) > maxMessageBytes) throw new GatewayError('PAYLOAD_TOO_LARGE', `request message over ${maxMessageBytes} bytes`)
     }
     if (protocol !== 'grpc-web-text') return forwardWithin(c, timeoutMs)
 
-    const bytes = await readTextBody(req.body, maxTextBodyBytes)
+    const bytes = await readTextBody(requestStreamOf(c), maxTextBodyBytes)
     upstream.set('content-type', binaryContentType(mediaType(req.headers.get('content-type'))))
     upstream.set('content-length', String(bytes.length))
     const res = await forwardWithin(c, timeoutMs, new Response(bytes).body)

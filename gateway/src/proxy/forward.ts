@@ -5,6 +5,7 @@ import type { HttpExchange } from '../../../internal/shell/http-client.ts'
 import { respondWithFields } from '../../../internal/shell/response-fields.ts'
 import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
+import { requestBodyOf } from '../request-body.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
 import { endToEndFields, endToEndRecord, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
 import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.ts'
@@ -64,7 +65,7 @@ export function createForwarder(service: Service, http: HttpExchange, upstream: 
       headers.delete('host')
     }
     const method = c.req.method
-    const body = requestBody !== undefined ? requestBody : method === 'GET' || method === 'HEAD' ? null : c.req.raw.body
+    const body = requestBody !== undefined ? requestBody : method === 'GET' || method === 'HEAD' ? null : requestBodyOf(c)
     const path = rawPathAndQuery(c.req.url)
     let endpoint = upstream.pick()
     let tried: UpstreamEndpoint[] | undefined // only allocated on failover

@@ -7,11 +7,10 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
  * Reads a whole request body, at most `maxBytes` of it: 413 PAYLOAD_TOO_LARGE as soon as the
  * declared length or the bytes read pass the bound (the rest is never read).
  */
-export async function readBoundedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = req.headers.get('content-length')
+export async function readBoundedBody(body: ReadableStream<Uint8Array> | null, declared: string | null, maxBytes: number): Promise<Uint8Array> {
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
-  if (!req.body) return new Uint8Array(0)
-  const reader = req.body.getReader()
+  if (!body) return new Uint8Array(0)
+  const reader = body.getReader()
   const parts: Uint8Array[] = []
   let total = 0
   for (;;) {
@@ -25,13 +24,13 @@ export async function readBoundedBody(req: Request, maxBytes: number): Promise<U
     parts.push(value)
   }
   if (parts.length === 1) return parts[0] as Uint8Array
-  const body = new Uint8Array(total)
+  const whole = new Uint8Array(total)
   let offset = 0
   for (const part of parts) {
-    body.set(part, offset)
+    whole.set(part, offset)
     offset += part.byteLength
   }
-  return body
+  return whole
 }
 
 /** Parses a JSON body; 400 with the parser's reason when it is not JSON. Empty means undefined. */

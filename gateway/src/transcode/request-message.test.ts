@@ -7,12 +7,10 @@ import { buildRequest, buildRequestStream, MAX_CHUNK_BYTES, planRequest } from '
 import type { HttpRequestParts } from './request-message.ts'
 
 const plan = (method: (typeof TranscodingService.methods)[number], i = 0) => planRequest(httpBindings([method])[i]!)
-const parts = (params: Record<string, string>, query: string, body?: BodyInit): HttpRequestParts => ({
-  params,
-  query: new URLSearchParams(query),
-  request: new Request('http://x/', { method: body === undefined ? 'GET' : 'POST', body }),
-  maxBodyBytes: 1 << 20,
-})
+const parts = (params: Record<string, string>, query: string, body?: BodyInit): HttpRequestParts => {
+  const request = new Request('http://x/', { method: body === undefined ? 'GET' : 'POST', body })
+  return { params, query: new URLSearchParams(query), request, body: request.body, maxBodyBytes: 1 << 20 }
+}
 async function collect(messages: AsyncIterable<Message>): Promise<Message[]> {
   const all: Message[] = []
   for await (const m of messages) all.push(m)

@@ -14,7 +14,10 @@ export const MAX_CHUNK_BYTES = 1024 * 1024
 export interface HttpRequestParts {
   readonly params: Readonly<Record<string, string>>
   readonly query: URLSearchParams
+  /** The request, for its headers (content-type, content-length). */
   readonly request: Request
+  /** Its body (`requestStreamOf`: a policy may have read and replaced the client's). */
+  readonly body: ReadableStream<Uint8Array> | null
   readonly maxBodyBytes: number
 }
 
@@ -44,10 +47,10 @@ export async function buildRequest(plan: RequestPlan, parts: HttpRequestParts): 
     message = create(input)
   } else if (plan.raw) {
     message = create(input)
-    const bytes = await readBoundedBody(parts.request, parts.maxBodyBytes)
+    const bytes = await readBoundedBody(parts.body, parts.request.headers.get('content-length'), parts.maxBodyBytes)
     setRaw(plan, message, bytes, parts.request.headers.get('content-type') ?? '')
   } else {
-    const json = parseJsonBody(await readBoundedBody(parts.request, parts.maxBodyBytes)) as JsonValue | undefined
+    const json = parseJsonBody(await readBoundedBody(parts.body, parts.request.headers.get('content-length'), parts.maxBodyBytes)) as JsonValue | undefined
     message = decode(input, bodyField ? (json === undefined ? {} : { [bodyField.jsonName]: json }) : (json ?? {}))
   }
   return merge(input, message, tree)
@@ -63,8 +66,8 @@ export async function buildRequestStream(plan: RequestPlan, parts: HttpRequestPa
   const tree = fieldTree(plan, parts)
   const { input, bodyField } = plan
   const leading = bodyField && Object.keys(tree).length > 0 ? [merge(input, create(input), tree)] : []
-  if (plan.raw) return rawStream(plan, parts.request, leading)
-  const json = parseJsonBody(await readBoundedBody(parts.request, parts.maxBodyBytes)) ?? []
+  if (plan.raw) return rawStream(plan, parts, leading)
+  const json = parseJsonBody(await readBoundedBody(parts.body, parts.request.headers.get('content-length'), parts.maxBodyBytes)) ?? []
   if (!Array.isArray(json)) throw new GatewayError('INVALID_ARGUMENT', 'the body of a client-streaming method must be a JSON array of messages')
   const elements = json as JsonValue[]
   const messages = bodyField
@@ -75,11 +78,11 @@ export async function buildRequestStream(plan: RequestPlan, parts: HttpRequestPa
   })()
 }
 
-async function* rawStream(plan: RequestPlan, request: Request, leading: Message[]): AsyncIterable<Message> {
+async function* rawStream(plan: RequestPlan, parts: HttpRequestParts, leading: Message[]): AsyncIterable<Message> {
   yield* leading
-  if (!request.body) return
-  const contentType = request.headers.get('content-type') ?? ''
-  const reader = request.body.getReader()
+  if (!parts.body) return
+  const contentType = parts.request.headers.get('content-type') ?? ''
+  const reader = parts.body.getReader()
   try {
     for (;;) {
       const { done, value: chunk } = await reader.read()

@@ -1,3 +1,4 @@
+import { requestStreamOf } from '../request-body.ts'
 import type { DescMethodStreaming, DescMethodUnary, Message, Registry } from '@bufbuild/protobuf'
 import type { Transport } from '@connectrpc/connect'
 import type { GatewayMiddleware } from '../env.ts'
@@ -45,7 +46,7 @@ export function createTranscoder(binding: HttpBinding, options: TranscoderOption
   const kind = method.methodKind
 
   return async function transcode(c) {
-    const parts: HttpRequestParts = { params: c.get('params'), query: queryOf(c.req.url), request: c.req.raw, maxBodyBytes }
+    const parts: HttpRequestParts = { params: c.get('params'), query: queryOf(c.req.url), request: c.req.raw, body: requestStreamOf(c), maxBodyBytes }
     // Request errors (400, 413) are thrown before anything is sent upstream.
     const input = kind === 'client_streaming' ? await buildRequestStream(request, parts) : await buildRequest(request, parts)
     const abort = new AbortController()

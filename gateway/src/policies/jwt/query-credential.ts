@@ -34,6 +34,7 @@ export function dropQueryCredential(c: Context<GatewayEnv>, name: string): void 
   if (url === raw.url) return
   // `duplex` is required by fetch implementations to stream a request body; lib.dom lacks it.
   const init: RequestInit & { duplex?: 'half' } = { method: raw.method, headers: raw.headers, signal: raw.signal }
-  if (raw.body !== null) Object.assign(init, { body: raw.body, duplex: 'half' })
+  // A body a policy already read (and put back, request-body.ts) is sent from there, not from here.
+  if (c.get('requestBody') === undefined && raw.body !== null) Object.assign(init, { body: raw.body, duplex: 'half' })
   c.req.raw = new Request(url, init)
 }

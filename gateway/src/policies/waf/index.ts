@@ -1,3 +1,4 @@
+import { replaceRequestBody, requestStreamOf } from '../../request-body.ts'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
 import { definePolicy, inboundPolicy } from '../types.ts'
 import { BASE_RULES } from './base-rules.ts'
@@ -70,10 +71,11 @@ export const waf = definePolicy({
       let oversized = false
       // A method outside allowedMethods is refused by rule 920100 (and some runtimes cannot build a Request for it).
       // `body` last: on Node (@hono/node-server) reading it builds the full undici Request, which a GET never needs.
-      if (!NO_BODY.has(req.method) && limits.allowedMethods.has(req.method) && o.inspectBodyBytes > 0 && req.body !== null) {
-        const prefix = await readPrefix(req.body, o.inspectBodyBytes)
-        // The proxy sends `c.req.raw.body`: hand it the same bytes again (the rest still streaming, if any).
-        c.req.raw = new Request(req.url, { method: req.method, headers: req.headers, body: prefix.body, duplex: 'half', signal: req.signal } as RequestInit)
+      const body = NO_BODY.has(req.method) || !limits.allowedMethods.has(req.method) || o.inspectBodyBytes === 0 ? null : requestStreamOf(c)
+      if (body !== null) {
+        const prefix = await readPrefix(body, o.inspectBodyBytes)
+        // The upstream gets the same bytes (the rest still streaming, if any), without rebuilding the Request.
+        replaceRequestBody(c, prefix.body)
         oversized = prefix.oversized
         bodyValues(req.headers.get('content-type'), prefix.text, values)
       }

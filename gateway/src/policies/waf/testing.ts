@@ -1,4 +1,5 @@
 /** Helpers for the waf tests (imported only by *.test.ts). */
+import { requestBodyOf } from '../../request-body.ts'
 import { Hono } from 'hono'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
@@ -20,7 +21,9 @@ export function wafApp(options: Record<string, unknown> = {}) {
   })
   app.use('*', waf.create(waf.options.parse(options), init))
   app.all('*', async (c) => {
-    const body = c.req.raw.body === null ? '' : await new Response(c.req.raw.body).text()
+    // What the proxy would send upstream (request-body.ts).
+    const upstream = requestBodyOf(c)
+    const body = upstream === null ? '' : await new Response(upstream as BodyInit).text()
     return c.json({ method: c.req.method, url: c.req.url, body })
   })
   return { app, lines: init.lines, metrics: init.metrics }
