@@ -42,9 +42,11 @@ describe('createBatchingSink', () => {
     vi.useRealTimers()
   })
 
+  const text = (chunk: Uint8Array) => new TextDecoder().decode(chunk)
+
   it('writes buffered lines in one chunk after flushMs', () => {
     const chunks: string[] = []
-    const sink = createBatchingSink((c) => chunks.push(c), { flushMs: 50 })
+    const sink = createBatchingSink((c) => chunks.push(text(c)), { flushMs: 50 })
     sink('a')
     sink('b')
     vi.advanceTimersByTime(49)
@@ -58,7 +60,7 @@ describe('createBatchingSink', () => {
 
   it('defaults to 20 ms', () => {
     const chunks: string[] = []
-    const sink = createBatchingSink((c) => chunks.push(c))
+    const sink = createBatchingSink((c) => chunks.push(text(c)))
     sink('x')
     vi.advanceTimersByTime(19)
     expect(chunks).toEqual([])
@@ -66,22 +68,33 @@ describe('createBatchingSink', () => {
     expect(chunks).toEqual(['x\n'])
   })
 
-  it('writes at once when maxBytes is reached, and cancels the pending timer', () => {
+  it('writes at once when the next line might not fit (3 bytes per character), then buffers it', () => {
     const chunks: string[] = []
-    const sink = createBatchingSink((c) => chunks.push(c), { maxBytes: 12, flushMs: 50 })
-    sink('1234')
-    sink('5678')
+    const sink = createBatchingSink((c) => chunks.push(text(c)), { maxBytes: 20, flushMs: 50 })
+    sink('1234') // 5 bytes used
+    sink('5678') // 5 + up to 13 fit: 10 used
     expect(chunks).toEqual([])
-    sink('9')
-    expect(chunks).toEqual(['1234\n5678\n9\n'])
+    sink('9012') // 10 + up to 13 might not
+    expect(chunks).toEqual(['1234\n5678\n'])
+    vi.advanceTimersByTime(50)
+    expect(chunks).toEqual(['1234\n5678\n', '9012\n'])
     expect(vi.getTimerCount()).toBe(0)
-    sink('a-line-longer-than-max')
-    expect(chunks[1]).toBe('a-line-longer-than-max\n')
+  })
+
+  it('writes a line longer than the buffer on its own, after what was buffered, in UTF-8', () => {
+    const chunks: string[] = []
+    const sink = createBatchingSink((c) => chunks.push(text(c)), { maxBytes: 16, flushMs: 50 })
+    sink('ab')
+    sink('a-line-longer-than-max-é')
+    expect(chunks).toEqual(['ab\n', 'a-line-longer-than-max-é\n'])
+    sink('ü€')
+    vi.advanceTimersByTime(50)
+    expect(chunks[2]).toBe('ü€\n')
   })
 
   it('flush() writes now and does nothing when empty', () => {
     const chunks: string[] = []
-    const sink = createBatchingSink((c) => chunks.push(c))
+    const sink = createBatchingSink((c) => chunks.push(text(c)))
     sink.flush()
     expect(chunks).toEqual([])
     sink('a')

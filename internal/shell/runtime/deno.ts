@@ -58,7 +58,7 @@ export function createDenoRuntime(): Runtime {
         })
       }
     },
-    writeStdout: (chunk) => writeAll(encoder.encode(chunk)),
+    writeStdout: (chunk) => writeAll(typeof chunk === 'string' ? encoder.encode(chunk) : chunk),
     exit: (code) => Deno.exit(code),
   }
 }

@@ -65,6 +65,6 @@ export interface Runtime {
   /** Called once on the first SIGTERM or SIGINT; a second signal exits at once (code 130). */
   onShutdownSignal(handler: (signal: string) => void): void
   /** Writes to stdout without a newline added. */
-  writeStdout(chunk: string): void
+  writeStdout(chunk: string | Uint8Array): void
   exit(code: number): never
 }
