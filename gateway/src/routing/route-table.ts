@@ -59,12 +59,18 @@ export function createRouteTable<T>(routes: readonly TableRoute<T>[]): RouteTabl
       headers: Object.entries(route.match.headers),
     }
   })
-  const variableFirst = entries.filter((entry) => firstLiteral(entry.template.source) === undefined)
+  // Per literal first segment: its routes and every route starting with a variable, in bundle order.
+  const variableFirst: Entry<T>[] = []
   const bySegment = new Map<string, Entry<T>[]>()
   for (const entry of entries) {
     const segment = firstLiteral(entry.template.source)
-    if (segment !== undefined && !bySegment.has(segment)) {
-      bySegment.set(segment, entries.filter((e) => e === entry || firstLiteral(e.template.source) === segment || variableFirst.includes(e)))
+    if (segment === undefined) {
+      variableFirst.push(entry)
+      for (const list of bySegment.values()) list.push(entry)
+    } else {
+      let list = bySegment.get(segment)
+      if (list === undefined) bySegment.set(segment, (list = [...variableFirst]))
+      list.push(entry)
     }
   }
   return {
