@@ -1,3 +1,4 @@
+import { whenAborted } from './client-gone.ts'
 import { withinDeadline } from './deadline.ts'
 import { createFetchHttpClient } from './fetch-http-client.ts'
 import { listenGrpcIngress } from './node-grpc-ingress.ts'
@@ -30,7 +31,7 @@ async function serve({ fetch, hostname, port, tls }: ServeOptions): Promise<List
       fetch(request, {
         remoteAddress: srv.requestIP(request)?.address,
         protocol,
-        onClientGone: (listener) => request.signal.addEventListener('abort', listener, { once: true }),
+        onClientGone: (listener) => whenAborted(request.signal, listener),
       }),
   }
   const server = Bun.serve(options)

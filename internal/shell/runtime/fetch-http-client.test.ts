@@ -1,0 +1,70 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FieldList } from '../field-list.ts'
+import { GatewayError } from '../errors.ts'
+import { whenAborted } from './client-gone.ts'
+import { createFetchHttpClient } from './fetch-http-client.ts'
+
+/** An upstream answering after `?delay=` ms. */
+const server = createServer((req, res) => {
+  const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0)
+  setTimeout(() => res.end('ok'), delay)
+})
+let origin = ''
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => {
+  server.closeAllConnections()
+  return new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+const exchange = createFetchHttpClient()
+const request = (path: string, timeoutMs: number, onClientGone?: (listener: () => void) => void) =>
+  exchange({ origin, path, method: 'GET', headers: FieldList.empty(), body: null, timeoutMs, onClientGone })
+
+describe('createFetchHttpClient (Bun, Deno; run here on Node fetch)', () => {
+  it('does not watch for the client leaving while the upstream answers quickly', async () => {
+    let watched = 0
+    const res = await request('/?delay=0', 5000, () => void watched++)
+    expect(res.status).toBe(200)
+    expect(watched).toBe(0)
+  })
+
+  it('watches a request still waiting after ~100 ms, and abandons it (CANCELED) when the client has gone', async () => {
+    const client = new AbortController()
+    setTimeout(() => client.abort(), 20) // gone before the watcher is even registered
+    const started = Date.now()
+    const err = await request('/?delay=3000', 5000, (listener) => whenAborted(client.signal, listener)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(GatewayError)
+    expect((err as GatewayError).code).toBe('CANCELED')
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+
+  it('still times out at the route timeout, before and after the watcher starts', async () => {
+    for (const timeoutMs of [50, 300]) {
+      const started = Date.now()
+      const err = await request('/?delay=3000', timeoutMs, () => {}).catch((e: unknown) => e)
+      expect((err as GatewayError).code).toBe('TIMEOUT')
+      expect(Date.now() - started).toBeGreaterThanOrEqual(timeoutMs - 5)
+      expect(Date.now() - started).toBeLessThan(timeoutMs + 1000)
+    }
+  })
+})
+
+describe('whenAborted', () => {
+  it('runs the listener once on abort, or at once when already aborted', () => {
+    const calls: string[] = []
+    const live = new AbortController()
+    whenAborted(live.signal, () => calls.push('later'))
+    const gone = new AbortController()
+    gone.abort()
+    whenAborted(gone.signal, () => calls.push('now'))
+    expect(calls).toEqual(['now'])
+    live.abort()
+    live.abort()
+    expect(calls).toEqual(['now', 'later'])
+  })
+})
