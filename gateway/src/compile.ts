@@ -1,4 +1,3 @@
-import { policyFileReader } from './policies/runtime/read-policy-file.ts'
 import type { Context } from 'hono'
 import { admit, createAdmission } from '../../internal/shell/admission.ts'
 import type { AdmissionMetrics } from '../../internal/shell/admission.ts'
@@ -19,6 +18,7 @@ import { bindingsOf, createTranscoder } from './transcode/index.ts'
 import type { ErrorRenderer } from './routing/chain.ts'
 import { createRouteTable } from './routing/route-table.ts'
 import type { RouteTable, TableRoute } from './routing/route-table.ts'
+import { policyFileReader } from './policies/runtime/read-policy-file.ts'
 
 export type RouteHandler = (c: Context<GatewayEnv>) => Promise<Response>
 

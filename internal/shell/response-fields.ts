@@ -1,13 +1,3 @@
-/** Any node's context: only the shell's `responseFields` variable (and the response) are used. */
-interface FieldsContext {
-  get(key: 'responseFields'): Record<string, string>
-  get(key: 'fieldsWritten'): Response | undefined
-  set(key: 'fieldsWritten', value: Response): void
-}
-interface ResponseContext extends FieldsContext {
-  res: Response
-}
-
 /**
  * Headers the shell puts on every response: the correlation headers, plus whatever middleware
  * queues with `addResponseField` (e.g. rate-limit fields). Queued fields win over the handler's.
@@ -19,6 +9,16 @@ interface ResponseContext extends FieldsContext {
  * `respondWithFields`, which merges the queue into the record once; any other response gets the
  * queue set on its `Headers` by the shell (`applyResponseFields`).
  */
+
+/** Any node's context: only the shell's `responseFields` variable (and the response) are used. */
+interface FieldsContext {
+  get(key: 'responseFields'): Record<string, string>
+  get(key: 'fieldsWritten'): Response | undefined
+  set(key: 'fieldsWritten', value: Response): void
+}
+interface ResponseContext extends FieldsContext {
+  res: Response
+}
 
 /** Queues a response header (replacing a queued one of the same name). `name` must be lower-case. */
 export function addResponseField(c: FieldsContext, name: string, value: string): void {

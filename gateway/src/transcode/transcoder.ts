@@ -1,4 +1,3 @@
-import { requestStreamOf } from '../request-body.ts'
 import type { DescMethodStreaming, DescMethodUnary, Message, Registry } from '@bufbuild/protobuf'
 import type { Transport } from '@connectrpc/connect'
 import type { GatewayMiddleware } from '../env.ts'
@@ -11,6 +10,7 @@ import { planResponse, unaryResponse } from './response-body.ts'
 import { rpcProblem, rpcProblemResponse } from './rpc-problem.ts'
 import { streamFormat, streamResponse } from './stream-response.ts'
 import { rpcHeaders } from './upstream-headers.ts'
+import { requestStreamOf } from '../request-body.ts'
 
 export interface TranscoderOptions {
   /** A Connect transport to the upstream service (Connect, gRPC or gRPC-web protocol). */

@@ -2,15 +2,15 @@ import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
 import type { HttpExchange, UpstreamResponse } from '../http-client.ts'
 
+/** How long an upstream may take before the exchange starts watching for the client leaving. */
+const WATCH_AFTER_MS = 100
+
 /**
  * The egress client for runtimes whose own fetch pools connections well (Bun, Deno).
  * `extra` carries runtime-specific fetch options (Bun: `decompress: false`). With
  * `mutableResponses` (Bun: a fetch Response's headers may be edited) the upstream's Response itself
  * is handed over (`UpstreamResponse.response`): no header copy, and the runtime pipes its body natively.
  */
-/** How long an upstream may take before the exchange starts watching for the client leaving. */
-const WATCH_AFTER_MS = 100
-
 export function createFetchHttpClient(extra: Record<string, unknown> = {}, options: { mutableResponses?: boolean } = {}): HttpExchange {
   const mutable = options.mutableResponses === true
   return async (req) => {

@@ -1,4 +1,3 @@
-import { replaceRequestBody, requestStreamOf } from '../../request-body.ts'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
 import { definePolicy, inboundPolicy } from '../types.ts'
 import { BASE_RULES } from './base-rules.ts'
@@ -11,6 +10,7 @@ import { WafOptions } from './options.ts'
 import { requestValues } from './request-values.ts'
 import { indexRules } from './rule-index.ts'
 import { compileRule } from './rule-set.ts'
+import { replaceRequestBody, requestStreamOf } from '../../request-body.ts'
 
 export { WafOptions } from './options.ts'
 

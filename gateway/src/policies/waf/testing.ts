@@ -1,10 +1,10 @@
 /** Helpers for the waf tests (imported only by *.test.ts). */
-import { requestBodyOf } from '../../request-body.ts'
 import { Hono } from 'hono'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
 import { testInit } from '../testing.ts'
 import { waf } from './index.ts'
+import { requestBodyOf } from '../../request-body.ts'
 
 /**
  * One waf instance in front of a stand-in upstream that answers with what it received: method,
