@@ -23,3 +23,32 @@ export function requestStreamOf(c: Context<GatewayEnv>): ReadableStream<Uint8Arr
 export function replaceRequestBody(c: Context<GatewayEnv>, body: ReadableStream<Uint8Array> | Uint8Array): void {
   c.set('requestBody', body)
 }
+
+/**
+ * Reads a whole body of at most `maxBytes`; past it the read stops (the rest is cancelled, never
+ * read) and the error `tooLarge` makes is thrown. For bodies that are one message anyway.
+ */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0)
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const whole = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    whole.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return whole
+}

@@ -1,6 +1,6 @@
 /**
  * Headers the shell puts on every response: the correlation headers, plus whatever middleware
- * queues with `addResponseField` (e.g. rate-limit fields). Queued fields win over the handler's.
+ * queues with `addResponseFields` (e.g. rate-limit fields). Queued fields win over the handler's.
  *
  * Why queue instead of editing `c.res.headers` after `next()`: on Node, reading `.headers` of a
  * response built from a plain record turns that record into WHATWG `Headers`, and writing them
@@ -20,9 +20,9 @@ interface ResponseContext extends FieldsContext {
   res: Response
 }
 
-/** Queues a response header (replacing a queued one of the same name). `name` must be lower-case. */
-export function addResponseField(c: FieldsContext, name: string, value: string): void {
-  c.get('responseFields')[name] = value
+/** Queues response headers (replacing queued ones of the same names). Names must be lower-case. */
+export function addResponseFields(c: FieldsContext, fields: Readonly<Record<string, string>>): void {
+  Object.assign(c.get('responseFields'), fields)
 }
 
 /** A response with `fields` plus the queued fields; the shell leaves its headers alone afterwards. */

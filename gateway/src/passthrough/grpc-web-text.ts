@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../internal/shell/errors.ts'
-import { readBounded } from './read-bounded.ts'
+import { readBoundedMessage } from './read-bounded.ts'
 
 /**
  * gRPC-web-text is gRPC-web with the body base64-encoded (for clients that cannot read binary
@@ -50,7 +50,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 
 /** Reads a whole -text request body (at most `maxBytes` of base64) and decodes it. */
 export async function readTextBody(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const bytes = await readBounded(body, maxBytes, 'gRPC-web-text request body')
+  const bytes = await readBoundedMessage(body, maxBytes, 'gRPC-web-text request body')
   // Byte per char: base64 is ASCII, and any other byte becomes a char the decoder refuses.
   let text = ''
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))

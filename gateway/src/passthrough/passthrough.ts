@@ -7,7 +7,7 @@ import { createForwarder } from '../proxy/forward.ts'
 import type { UpstreamEndpoints } from '../proxy/upstream-endpoints.ts'
 import { applyDeadline } from './deadline.ts'
 import { requestBodyOf, requestStreamOf } from '../request-body.ts'
-import { readBounded } from './read-bounded.ts'
+import { readBoundedMessage } from './read-bounded.ts'
 import { binaryContentType, encodeTextStream, readTextBody, textContentType } from './grpc-web-text.ts'
 
 export interface PassthroughOptions {
@@ -49,7 +49,7 @@ export function createPassthrough(route: RouteSpec, service: Service, http: Http
       const length = body instanceof Uint8Array ? String(body.byteLength) : req.headers.get('content-length')
       if (length === null) {
         // Chunked (rare for a unary call): read it to measure it; it is one message anyway.
-        return forwardWithin(c, timeoutMs, new Response(await readBounded(requestStreamOf(c), maxMessageBytes, 'request message')).body)
+        return forwardWithin(c, timeoutMs, await readBoundedMessage(requestStreamOf(c), maxMessageBytes, 'request message'))
       }
       if (Number(length) > maxMessageBytes) throw new GatewayError('PAYLOAD_TOO_LARGE', `request message over ${maxMessageBytes} bytes`)
     }
@@ -58,7 +58,7 @@ export function createPassthrough(route: RouteSpec, service: Service, http: Http
     const bytes = await readTextBody(requestStreamOf(c), maxTextBodyBytes)
     upstream.set('content-type', binaryContentType(mediaType(req.headers.get('content-type'))))
     upstream.set('content-length', String(bytes.length))
-    const res = await forwardWithin(c, timeoutMs, new Response(bytes).body)
+    const res = await forwardWithin(c, timeoutMs, bytes)
     const type = mediaType(res.headers.get('content-type'))
     if (!type.startsWith('application/grpc-web')) return res // not a gRPC-web answer (e.g. a 404 from elsewhere): as it came
     res.headers.set('content-type', textContentType(type))

@@ -53,7 +53,7 @@ export function createForward(route: RouteSpec, service: Service, http: HttpExch
  * optionally a body chosen per request: the `passthrough` handler derives both from the caller's
  * deadline and protocol. `body` undefined = the client's body as it streams in.
  */
-export type Forwarder = (c: Context<GatewayEnv>, timeoutMs: number, body?: ReadableStream<Uint8Array> | null) => Promise<Response>
+export type Forwarder = (c: Context<GatewayEnv>, timeoutMs: number, body?: ReadableStream<Uint8Array> | Uint8Array | null) => Promise<Response>
 
 export function createForwarder(service: Service, http: HttpExchange, upstream: UpstreamEndpoints): Forwarder {
   return async function forwardWithin(c, timeoutMs, requestBody) {

@@ -17,9 +17,9 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** The names listed in a `connection` header (lower-case), which are hop-by-hop too. */
 function listedIn(connection: string | null): ReadonlySet<string> | undefined {
   if (!connection) return undefined
-  // The usual values name nothing beyond the fixed set: skip the split.
-  if (connection.length <= 10 && HOP_BY_HOP.has(connection.toLowerCase())) return undefined
-  if (connection.length === 5 && connection.toLowerCase() === 'close') return undefined
+  // The usual values (`keep-alive`, `close`) name nothing beyond the fixed set: skip the split.
+  const single = connection.toLowerCase()
+  if (single === 'close' || HOP_BY_HOP.has(single)) return undefined
   return new Set(connection.split(',').map((name) => name.trim().toLowerCase()))
 }
 

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../internal/shell/errors.ts'
+import { readBounded } from '../request-body.ts'
 
 /** The default bound of a buffered (JSON or raw unary) request body. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -9,28 +10,7 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
  */
 export async function readBoundedBody(body: ReadableStream<Uint8Array> | null, declared: string | null, maxBytes: number): Promise<Uint8Array> {
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
-  if (!body) return new Uint8Array(0)
-  const reader = body.getReader()
-  const parts: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge(maxBytes)
-    }
-    parts.push(value)
-  }
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const whole = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    whole.set(part, offset)
-    offset += part.byteLength
-  }
-  return whole
+  return readBounded(body, maxBytes, () => tooLarge(maxBytes))
 }
 
 /** Parses a JSON body; 400 with the parser's reason when it is not JSON. Empty means undefined. */

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
+import { addResponseFields } from '../../../../internal/shell/response-fields.ts'
 import type { GatewayEnv } from '../../env.ts'
 import { definePolicy, inboundPolicy } from '../types.ts'
 import { rateLimitHeaders } from './headers.ts'
@@ -83,7 +84,7 @@ export const rateLimit = definePolicy({
         throw new GatewayError('RATE_LIMITED', `${w === verdict.windows[0] ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`, { headers })
       }
       // Queued for the shell to write with the response (no Headers copy on the proxy path).
-      Object.assign(c.get('responseFields'), headers)
+      addResponseFields(c, headers)
     }
 
     // Not async: an in-process counter answers synchronously, so the memory store adds no

@@ -11,7 +11,7 @@
  * awaits: one round trip per call unless a batch reservation covers it).
  */
 import { Context, Hono } from 'hono'
-import { applyResponseFields } from '../../../../../internal/shell/response-fields.ts'
+import { addResponseFields, applyResponseFields } from '../../../../../internal/shell/response-fields.ts'
 import type { MiddlewareHandler } from 'hono'
 import { parseArgs } from 'node:util'
 import type { GatewayEnv } from '../../../env.ts'
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const headers = Object.entries(rateLimitHeaders(verdict))
   // What the policy does with them: queued for the shell, which writes them with the response.
   await time('queue headers (responseFields)', n, () => {
-    Object.assign(c.get('responseFields'), Object.fromEntries(headers))
+    addResponseFields(c, Object.fromEntries(headers))
   })
   const middleware = rateLimit.create(options, init)
   const next = async () => {}
