@@ -58,4 +58,17 @@ describe.each(RUNTIMES)('streaming through the gateway on %s', (runtime) => {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received += chunk.length
     expect(received).toBe(DOWNLOAD)
   })
+  it('holds a download back while the client does not read (backpressure, bounded memory)', async () => {
+    const before = await f.gw.memory()
+    const controller = new AbortController()
+    const res = await fetch(`${f.gw.url}/demo/bytes/${1024 * MiB}`, { signal: controller.signal })
+    expect(res.status).toBe(200)
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    expect((await reader.read()).done).toBe(false)
+    // The origin could send the whole GiB in this time; the gateway must stop pulling it instead.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const after = await f.gw.memory()
+    controller.abort()
+    expect(after.peak - before.rss).toBeLessThan(200 * MiB)
+  })
 })

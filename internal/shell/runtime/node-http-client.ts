@@ -9,6 +9,8 @@ import type { EgressTls } from './types.ts'
 
 /** Responses at most this large (by content-length) are read whole: no stream machinery per request. */
 const SMALL_BODY_BYTES = 64 * 1024
+/** Bytes a streamed response body may hold before the upstream socket is paused (undici's default). */
+const STREAM_HIGH_WATER_MARK = 64 * 1024
 
 /**
  * The Node egress client: one undici keep-alive Pool per upstream origin. Measured on this
@@ -34,7 +36,7 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number; t
     return pool
   }
 
-  const exchange = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
+  const exchange = (req: UpstreamRequest): Promise<UpstreamResponse> => {
     let headers: readonly string[]
     if (req.headers instanceof FieldList) headers = req.headers.flat()
     else {
@@ -43,36 +45,20 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number; t
         list.push(name, value)
       })
     }
-    let gone: ClientGoneSignal | undefined
-    if (req.onClientGone) {
-      const signal = (gone = new ClientGoneSignal())
-      req.onClientGone(() => signal.abort())
-    }
-    let res: Dispatcher.ResponseData
-    try {
-      res = await poolFor(req.origin).request({
-        path: req.path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: headers as string[],
-        body: req.body instanceof Uint8Array ? req.body : req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
-        headersTimeout: req.timeoutMs,
-        signal: (gone ?? null) as Dispatcher.RequestOptions['signal'],
-      })
-    } catch (err) {
-      if (gone?.aborted) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
-      throw toEgressError(err, req.timeoutMs)
-    }
-    const fields = res.headers as Record<string, string | string[]>
-    if (req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) {
-      res.body.resume()
-      return new NodeUpstreamResponse(res.statusCode, fields, null)
-    }
-    const length = Number(res.headers['content-length'] ?? NaN)
-    if (length <= SMALL_BODY_BYTES) {
-      const bytes = await res.body.arrayBuffer().catch((err: unknown) => Promise.reject(toEgressError(err, req.timeoutMs)))
-      return new NodeUpstreamResponse(res.statusCode, fields, new Uint8Array(bytes as ArrayBuffer))
-    }
-    return new NodeUpstreamResponse(res.statusCode, fields, Readable.toWeb(res.body) as ReadableStream<Uint8Array>)
+    return new Promise((resolve, reject) => {
+      const call = new UpstreamCall(req.method === 'HEAD', req.timeoutMs, resolve, reject)
+      if (req.onClientGone) req.onClientGone(() => call.clientGone())
+      poolFor(req.origin).dispatch(
+        {
+          path: req.path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: headers as string[],
+          body: req.body instanceof Uint8Array ? req.body : req.body ? Readable.fromWeb(req.body as NodeReadableStream<Uint8Array>) : null,
+          headersTimeout: req.timeoutMs,
+        },
+        call,
+      )
+    })
   }
 
   return Object.assign(exchange, {
@@ -84,36 +70,126 @@ export function createNodeHttpClient(options: { connectionsPerOrigin?: number; t
 }
 
 /**
- * The `signal` undici gets: it takes an EventEmitter-like (`on`/`once`/`removeListener`, `aborted`),
- * and this one costs less per request than an EventEmitter (let alone an AbortController).
+ * One upstream call as an undici dispatch handler (the layer under `Pool.request`). It skips what
+ * `request` adds per call and the proxy does not need: an AsyncResource, a Node Readable for the
+ * body and the promise that collects it. A small body (content-length up to SMALL_BODY_BYTES) is
+ * collected before the call resolves; any other is streamed with backpressure.
  */
-class ClientGoneSignal {
-  aborted = false
-  #listeners: (() => void)[] | undefined
+class UpstreamCall implements Dispatcher.DispatchHandler {
+  #abort: ((reason: Error) => void) | undefined
+  #gone = false
+  #settled = false
+  #status = 0
+  #fields: Record<string, string | string[]> | undefined
+  #chunks: Buffer[] | undefined
+  #stream: Readable | undefined
 
-  on(_event: 'abort', listener: () => void): this {
-    ;(this.#listeners ??= []).push(listener)
-    return this
-  }
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener) // abort() fires at most once anyway
-  }
-  addListener(event: 'abort', listener: () => void): this {
-    return this.on(event, listener)
-  }
-  removeListener(_event: 'abort', listener: () => void): this {
-    const at = this.#listeners?.indexOf(listener) ?? -1
-    if (at >= 0) this.#listeners?.splice(at, 1)
-    return this
+  constructor(
+    readonly head: boolean,
+    readonly timeoutMs: number,
+    readonly resolve: (res: UpstreamResponse) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** The client left: stop waiting (or stop streaming) and drop the upstream request. */
+  clientGone(): void {
+    if (this.#gone) return
+    this.#gone = true
+    const reason = new GatewayError('CANCELED', 'client closed the request')
+    if (this.#abort) this.#abort(reason)
   }
 
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    const listeners = this.#listeners
-    this.#listeners = undefined
-    if (listeners) for (const listener of listeners) listener()
+  onConnect(abort: (reason: Error) => void): void {
+    this.#abort = abort
+    if (this.#gone) abort(new GatewayError('CANCELED', 'client closed the request'))
   }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true // 1xx: the final answer follows
+    const fields = fieldsOf(rawHeaders)
+    this.#status = status
+    if (this.head || status === 204 || status === 304) {
+      this.#settle(new NodeUpstreamResponse(status, fields, null))
+      return true
+    }
+    const length = fields['content-length']
+    if (typeof length === 'string' && Number(length) <= SMALL_BODY_BYTES) {
+      this.#fields = fields
+      this.#chunks = []
+      return true
+    }
+    // A Node Readable, as undici's own `request` makes: it pauses the socket while full (`push`
+    // returns false) and resumes it when read; Readable.toWeb bridges it for the web Response.
+    const body = (this.#stream = new Readable({
+      highWaterMark: STREAM_HIGH_WATER_MARK,
+      read: () => resume(),
+      destroy: (err, callback) => {
+        if (this.#stream === body) {
+          this.#stream = undefined
+          if (this.#abort) this.#abort(err ?? new GatewayError('CANCELED', 'response body canceled'))
+        }
+        callback(err)
+      },
+    }))
+    this.#settle(new NodeUpstreamResponse(status, fields, Readable.toWeb(body) as ReadableStream<Uint8Array>))
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#chunks) {
+      this.#chunks.push(chunk)
+      return true
+    }
+    const stream = this.#stream
+    return stream ? stream.push(chunk) : true
+  }
+
+  onComplete(): void {
+    const chunks = this.#chunks
+    if (chunks) {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+      this.#settle(new NodeUpstreamResponse(this.#status, this.#fields!, body as Uint8Array<ArrayBuffer>))
+      return
+    }
+    const stream = this.#stream
+    this.#stream = undefined
+    if (stream) stream.push(null)
+  }
+
+  onError(err: Error): void {
+    const error = this.#gone ? new GatewayError('CANCELED', 'client closed the request', { cause: err }) : toEgressError(err, this.timeoutMs)
+    if (!this.#settled) {
+      this.#settled = true
+      this.reject(error)
+      return
+    }
+    const stream = this.#stream
+    this.#stream = undefined
+    if (stream) stream.destroy(error)
+  }
+
+  #settle(res: UpstreamResponse): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.resolve(res)
+  }
+}
+
+/**
+ * Response header fields as undici's `request` gives them: lower-case names, repeats as arrays.
+ * No prototype, so a field named like an Object method (or `__proto__`) is just a field.
+ */
+function fieldsOf(raw: Buffer[]): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null)
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase()
+    const value = raw[i + 1]!.toString('latin1')
+    const seen = fields[name]
+    if (seen === undefined) fields[name] = value
+    else if (typeof seen === 'string') fields[name] = [seen, value]
+    else seen.push(value)
+  }
+  return fields
 }
 
 /** undici's plain header record as `fields`; the WHATWG `headers` are only built if someone reads them. */
