@@ -106,6 +106,53 @@ describe('createBatchingSink', () => {
     expect(chunks).toEqual(['a\n', 'b\n'])
   })
 
+  it('writes access entries as the same bytes as formatAccessLog, escaping or not', () => {
+    const chunks: string[] = []
+    const sink = createBatchingSink((c) => chunks.push(text(c)), { maxBytes: 4096 })
+    const base = {
+      time: '2025-01-02T03:04:05.678Z',
+      requestId: 'b3a7c2e0-1f5c-4e0b-9e0a-6d7f1c2b3a4d',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      routeId: 'get-object',
+      method: 'GET',
+      path: '/v1/objects/a',
+      status: 200,
+      durationMs: 12.3456,
+    }
+    const durations = [0, 0.004, 0.005, 0.05, 0.5, 1, 1.2, 1.25, 9.999, 10, 99.995, 1234.5678, 86_400_000.01]
+    const variants = [
+      {},
+      { remote: '127.0.0.1' },
+      { remote: '::1', error: 'TIMEOUT', bytesIn: 0 },
+      { bytesIn: 1_048_576, status: 503 },
+      { path: '/a\nb"c\\d' }, // needs escaping: falls back to the string form
+      { path: '/caf\u00e9/\u{1F600}' }, // not ASCII
+      { routeId: 'r"1', method: 'PATCH', status: 99 },
+      { error: 'tab\there', remote: 'x' },
+    ]
+    const expected: string[] = []
+    for (const d of durations) {
+      for (const v of variants) {
+        const e = { ...base, durationMs: d, ...v }
+        sink.entry(e)
+        expected.push(`${formatAccessLog(e)}\n`)
+      }
+    }
+    sink.flush()
+    expect(chunks.join('')).toBe(expected.join(''))
+    expect(chunks.length).toBeGreaterThan(1) // filled the 4 KiB buffer more than once
+  })
+
+  it('writes an access entry larger than the buffer on its own, after what was buffered', () => {
+    const chunks: string[] = []
+    const sink = createBatchingSink((c) => chunks.push(text(c)), { maxBytes: 300 })
+    const e = { time: 't', requestId: 'r', traceId: 'x', routeId: 'a', method: 'GET', path: `/${'p'.repeat(400)}`, status: 200, durationMs: 1 }
+    sink('first')
+    sink.entry(e)
+    sink.flush()
+    expect(chunks).toEqual(['first\n', `${formatAccessLog(e)}\n`])
+  })
+
   it('rejects bad options', () => {
     expect(() => createBatchingSink(() => {}, { maxBytes: 0 })).toThrow(TypeError)
     expect(() => createBatchingSink(() => {}, { flushMs: -1 })).toThrow(TypeError)

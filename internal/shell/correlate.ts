@@ -1,7 +1,7 @@
 import { context as otelContext } from '@opentelemetry/api'
 import type { MiddlewareHandler } from 'hono'
 import { formatAccessLog } from './access-log.ts'
-import type { LogSink } from './access-log.ts'
+import type { AccessLogEntry, LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
 import type { Lifecycle } from './lifecycle.ts'
 import type { CounterChild, HistogramChild, Registry } from './metrics.ts'
@@ -33,6 +33,9 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
   const latency = metrics.histogram('gatehouse_http_request_duration_seconds', 'Time to response headers, by route', ['route'], LATENCY_BUCKETS)
   const inFlight = metrics.gauge('gatehouse_http_requests_in_flight', 'Requests awaiting their response headers')
   // Series per route, so a request costs one Map lookup instead of two label keys built and looked up.
+  // The sink's own entry writer when it has one (the batching sink writes the bytes directly).
+  const logAccess: ((e: AccessLogEntry) => void) | undefined =
+    accessLog === undefined ? undefined : (accessLog.entry?.bind(accessLog) ?? ((e) => accessLog(formatAccessLog(e))))
   const perRoute = new Map<string, RouteSeries>()
   const seriesOf = (route: string): RouteSeries => {
     let series = perRoute.get(route)
@@ -77,22 +80,20 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
     series.latency.observe(seconds)
     span.setAttribute('http.response.status_code', status)
     span.end()
-    if (accessLog) {
+    if (logAccess) {
       const error = c.get('error')
-      accessLog(
-        formatAccessLog({
-          time: isoNow(),
-          requestId,
-          traceId,
-          routeId,
-          method: c.req.method,
-          path: c.req.path,
-          status,
-          durationMs: seconds * 1000,
-          remote: c.env?.remoteAddress,
-          error: error?.code,
-        }),
-      )
+      logAccess({
+        time: isoNow(),
+        requestId,
+        traceId,
+        routeId,
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        durationMs: seconds * 1000,
+        remote: c.env?.remoteAddress,
+        error: error?.code,
+      })
     }
   }
 }

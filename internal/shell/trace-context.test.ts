@@ -118,4 +118,20 @@ describe('request ids', () => {
     expect(isValidRequestId(id)).toBe(true)
     expect(newRequestId()).not.toBe(id)
   })
+
+  it('keeps ids unique and well-formed across refills of the random pool', () => {
+    const ids = new Set<string>()
+    const traces = new Set<string>()
+    for (let i = 0; i < 2000; i++) {
+      const id = newRequestId()
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      ids.add(id)
+      const trace = continueOrStartTrace(undefined, undefined)
+      expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/)
+      expect(trace.spanId).toMatch(/^[0-9a-f]{16}$/)
+      traces.add(trace.traceId + trace.spanId)
+    }
+    expect(ids.size).toBe(2000)
+    expect(traces.size).toBe(2000)
+  })
 })

@@ -1,7 +1,9 @@
 /**
- * W3C Trace Context (https://www.w3.org/TR/trace-context/) and request ids. Each request takes 24
- * random bytes (trace id + span id) from a pool refilled by `crypto.getRandomValues` every 128
- * requests: one fill costs about the same for 24 bytes as for 3 KiB (~1.4 µs on Node 20).
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) and request ids. Each request takes
+ * its random bytes (trace id + span id, and a request id when it brings none) from a pool refilled
+ * by `crypto.getRandomValues`: one fill costs about the same for 24 bytes as for 5 KiB (~1.4 µs
+ * on Node 20). Ids are written as hex through `String.fromCharCode`: one flat string each, about
+ * half the time of concatenating byte pairs (measured).
  */
 
 export interface TraceContext {
@@ -23,10 +25,26 @@ export interface Traceparent {
   flags: string
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-const ID_BYTES = 24
-const pool = new Uint8Array(ID_BYTES * 128)
+/** Hex digit char codes of each byte value: [high, low] at [2b, 2b + 1]. */
+const HEX_CODES = new Uint8Array(512)
+for (let b = 0; b < 256; b++) {
+  const hex = b.toString(16).padStart(2, '0')
+  HEX_CODES[2 * b] = hex.charCodeAt(0)
+  HEX_CODES[2 * b + 1] = hex.charCodeAt(1)
+}
+const pool = new Uint8Array(40 * 128)
 let poolOffset = pool.length
+
+/** `n` fresh random bytes at the returned offset of `pool`. */
+function take(n: number): number {
+  if (poolOffset + n > pool.length) {
+    crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const at = poolOffset
+  poolOffset += n
+  return at
+}
 
 /** The fields of a `traceparent` header, or undefined when it must be ignored (restart the trace). */
 export function parseTraceparent(header: string | null | undefined): Traceparent | undefined {
@@ -43,12 +61,7 @@ export function parseTraceparent(header: string | null | undefined): Traceparent
 /** Continues a valid incoming trace with a fresh span id, or starts a new, unsampled one. */
 export function continueOrStartTrace(traceparent: string | null | undefined, tracestate: string | null | undefined): TraceContext {
   const parent = parseTraceparent(traceparent)
-  if (poolOffset === pool.length) {
-    crypto.getRandomValues(pool)
-    poolOffset = 0
-  }
-  const at = poolOffset
-  poolOffset += ID_BYTES
+  const at = take(24)
   const spanId = toHex(pool, at + 16, at + 24)
   if (parent) {
     return { traceId: parent.traceId, parentId: parent.parentId, spanId, flags: parent.flags, tracestate: validTracestate(tracestate) }
@@ -66,19 +79,36 @@ export function isValidRequestId(value: string | null | undefined): value is str
   return typeof value === 'string' && REQUEST_ID.test(value)
 }
 
+const uuidCodes: number[] = new Array<number>(36).fill(45) // 45 = '-', kept at 8, 13, 18, 23
+
+/** A random (version 4) UUID, like `crypto.randomUUID()`. */
 export function newRequestId(): string {
-  return crypto.randomUUID()
+  const at = take(16)
+  pool[at + 6] = (pool[at + 6]! & 0x0f) | 0x40
+  pool[at + 8] = (pool[at + 8]! & 0x3f) | 0x80
+  let j = 0
+  for (let i = at; i < at + 16; i++) {
+    if (j === 8 || j === 13 || j === 18 || j === 23) j++
+    uuidCodes[j++] = HEX_CODES[2 * pool[i]!]!
+    uuidCodes[j++] = HEX_CODES[2 * pool[i]! + 1]!
+  }
+  return String.fromCharCode.apply(null, uuidCodes)
 }
 
-/** Lower-case hex of bytes [from, to); never all zeros (a zero id is invalid). */
+const idCodes: number[][] = [new Array<number>(16).fill(0), new Array<number>(32).fill(0)]
+
+/** Lower-case hex of bytes [from, to) (8 or 16 bytes); never all zeros (a zero id is invalid). */
 function toHex(bytes: Uint8Array, from: number, to: number): string {
-  let out = ''
+  const codes = idCodes[(to - from) >> 4]!
   let any = 0
-  for (let i = from; i < to; i++) {
-    any |= bytes[i]!
-    out += HEX[bytes[i]!]
+  for (let i = from, j = 0; i < to; i++, j += 2) {
+    const b = bytes[i]!
+    any |= b
+    codes[j] = HEX_CODES[2 * b]!
+    codes[j + 1] = HEX_CODES[2 * b + 1]!
   }
-  return any === 0 ? `${out.slice(0, -2)}01` : out
+  if (any === 0) codes[codes.length - 1] = 49 // '1'
+  return String.fromCharCode.apply(null, codes)
 }
 
 /** Whether s[from, to) is lower-case hex; with `nonZero`, also that it is not all zeros. */

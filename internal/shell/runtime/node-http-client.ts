@@ -177,16 +177,19 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 
 /**
  * Response header fields as undici's `request` gives them: lower-case names, repeats as arrays.
- * No prototype, so a field named like an Object method (or `__proto__`) is just a field.
+ * A plain object (V8 keeps it fast, unlike a null-prototype one), so an inherited name such as
+ * `constructor` is checked with hasOwn, and `__proto__` is defined rather than assigned.
  */
 function fieldsOf(raw: Buffer[]): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = Object.create(null)
+  const fields: Record<string, string | string[]> = {}
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase()
     const value = raw[i + 1]!.toString('latin1')
     const seen = fields[name]
-    if (seen === undefined) fields[name] = value
-    else if (typeof seen === 'string') fields[name] = [seen, value]
+    if (seen === undefined || !Object.hasOwn(fields, name)) {
+      if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, configurable: true, writable: true })
+      else fields[name] = value
+    } else if (typeof seen === 'string') fields[name] = [seen, value]
     else seen.push(value)
   }
   return fields
