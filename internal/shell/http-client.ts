@@ -27,11 +27,11 @@ export interface UpstreamResponse {
   /** A fresh Headers object the caller owns and may edit (never a fetch Response's immutable one). */
   readonly headers: Headers
   /**
-   * The same headers as a plain record with lower-case names (a multi-valued field as an array),
-   * when the runtime's client has them that way (Node): cheaper to forward than `headers`, which
-   * is then only built when read.
+   * The end-to-end headers (hop-by-hop ones left out) as a fresh plain record the caller owns,
+   * lower-case names, a multi-valued field as an array, when the runtime's client has them that
+   * way (Node): cheaper to forward than `headers`, which is then only built when read.
    */
-  readonly fields?: Readonly<Record<string, string | string[]>> | undefined
+  readonly fields?: Record<string, string | string[]> | undefined
   /**
    * The runtime's own response, when its headers may be edited (Bun): a handler that forwards the
    * answer unchanged returns it as is (headers edited in place), so the body is piped natively.

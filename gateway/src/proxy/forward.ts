@@ -7,7 +7,7 @@ import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 import { requestBodyOf } from '../request-body.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
-import { endToEndFields, endToEndRecord, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
+import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
 import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.ts'
 
 /**
@@ -88,7 +88,7 @@ export function createForwarder(service: Service, http: HttpExchange, upstream: 
       }
       permit.success()
       // A plain record (Node) goes out without ever becoming WHATWG Headers; else edit the Headers we own in place.
-      if (res.fields) return respondWithFields(c, res.body, res.status, endToEndRecord(res.fields))
+      if (res.fields) return respondWithFields(c, res.body, res.status, res.fields)
       if (res.response) {
         stripHopByHop(res.response.headers)
         return res.response // as the runtime gave it: its body is piped without passing through JS

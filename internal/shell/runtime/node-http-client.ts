@@ -4,6 +4,7 @@ import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
+import { hopByHopFor } from '../hop-by-hop.ts'
 import type { HttpExchange, UpstreamRequest, UpstreamResponse } from '../http-client.ts'
 import type { EgressTls } from './types.ts'
 
@@ -106,7 +107,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (status < 200) return true // 1xx: the final answer follows
-    const fields = fieldsOf(rawHeaders)
+    const fields = endToEndFieldsOf(rawHeaders)
     this.#status = status
     if (this.head || status === 204 || status === 304) {
       this.#settle(new NodeUpstreamResponse(status, fields, null))
@@ -176,14 +177,25 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 }
 
 /**
- * Response header fields as undici's `request` gives them: lower-case names, repeats as arrays.
- * A plain object (V8 keeps it fast, unlike a null-prototype one), so an inherited name such as
- * `constructor` is checked with hasOwn, and `__proto__` is defined rather than assigned.
+ * The end-to-end response fields (hop-by-hop ones, RFC 9110 7.6.1, left out) in undici's record
+ * shape: lower-case names, repeats as arrays. A plain object (V8 keeps it fast, unlike a
+ * null-prototype one), so an inherited name such as `constructor` is checked with hasOwn, and
+ * `__proto__` is defined rather than assigned.
  */
-function fieldsOf(raw: Buffer[]): Record<string, string | string[]> {
+function endToEndFieldsOf(raw: Buffer[]): Record<string, string | string[]> {
+  let connection: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    // Only 10-byte names can be `connection`: the others are not decoded twice.
+    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
+      const value = raw[i + 1]!.toString('latin1')
+      connection = connection === undefined ? value : `${connection}, ${value}`
+    }
+  }
+  const hopByHop = hopByHopFor(connection)
   const fields: Record<string, string | string[]> = {}
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase()
+    if (hopByHop(name)) continue
     const value = raw[i + 1]!.toString('latin1')
     const seen = fields[name]
     if (seen === undefined || !Object.hasOwn(fields, name)) {
@@ -200,7 +212,7 @@ class NodeUpstreamResponse implements UpstreamResponse {
   #headers: Headers | undefined
   constructor(
     readonly status: number,
-    readonly fields: Readonly<Record<string, string | string[]>>,
+    readonly fields: Record<string, string | string[]>,
     readonly body: UpstreamResponse['body'],
   ) {}
 

@@ -71,7 +71,8 @@ class NodeConnInfo implements ConnInfo {
   get onClientGone(): (listener: () => void) => void {
     const outgoing = this.#outgoing
     return (listener) => {
-      outgoing.once('close', () => {
+      // `on`, not `once`: a response closes once, and `once` wraps every listener per request.
+      outgoing.on('close', () => {
         if (!outgoing.writableFinished) listener()
       })
     }

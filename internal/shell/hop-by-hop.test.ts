@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { endToEndFields, endToEndRecord, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
+import { endToEndFields, isHopByHop, stripHopByHop } from './hop-by-hop.ts'
 
 const HOP_BY_HOP = {
   connection: 'keep-alive',
@@ -77,23 +77,5 @@ describe('isHopByHop', () => {
     const hop = isHopByHop(['accept', '*/*'])
     expect(hop('upgrade')).toBe(true)
     expect(hop('accept')).toBe(false)
-  })
-})
-
-describe('endToEndRecord', () => {
-  it('drops hop-by-hop fields and those connection names, keeps repeated values as arrays', () => {
-    const record = endToEndRecord({
-      connection: 'keep-alive, x-hop',
-      'keep-alive': 'timeout=5',
-      'transfer-encoding': 'chunked',
-      'x-hop': '1',
-      'set-cookie': ['a=1', 'b=2'],
-      'content-type': 'text/plain',
-    })
-    expect(record).toEqual({ 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain' })
-  })
-
-  it('reads a connection field that came twice', () => {
-    expect(endToEndRecord({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' })).toEqual({ 'x-b': '2' })
   })
 })

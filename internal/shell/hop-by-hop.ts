@@ -1,4 +1,4 @@
-import { FieldList } from '../../../internal/shell/field-list.ts'
+import { FieldList } from './field-list.ts'
 
 /** Headers that describe one connection, not the message (RFC 9110 7.6.1), plus `expect`. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -49,8 +49,15 @@ export function isHopByHop(received: readonly string[]): (name: string) => boole
       connection = connection === undefined ? received[i + 1]! : `${connection}, ${received[i + 1]!}`
     }
   }
+  return hopByHopFor(connection)
+}
+
+const isFixedHopByHop = (name: string): boolean => HOP_BY_HOP.has(name)
+
+/** The hop-by-hop test of a message whose `connection` field (joined) is `connection`. Takes lower-case names. */
+export function hopByHopFor(connection: string | undefined): (name: string) => boolean {
   const listed = listedIn(connection ?? null)
-  return listed ? (name) => HOP_BY_HOP.has(name) || listed.has(name) : (name) => HOP_BY_HOP.has(name)
+  return listed ? (name) => HOP_BY_HOP.has(name) || listed.has(name) : isFixedHopByHop
 }
 
 /** The end-to-end fields of `headers` as a new FieldList (for runtimes whose requests only have Headers). */
@@ -60,15 +67,4 @@ export function endToEndFields(headers: Headers): FieldList {
     flat.push(name, value)
   })
   return FieldList.fromReceived(flat, isHopByHop(flat))
-}
-
-/** A new record with the end-to-end fields of `fields` (lower-case names, as a client returns them). */
-export function endToEndRecord(fields: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
-  const connection = fields.connection
-  const listed = listedIn(connection === undefined ? null : Array.isArray(connection) ? connection.join(',') : connection)
-  const out: Record<string, string | string[]> = {}
-  for (const name in fields) {
-    if (!HOP_BY_HOP.has(name) && !listed?.has(name)) out[name] = fields[name]!
-  }
-  return out
 }
