@@ -5,6 +5,7 @@ import { FieldList } from '../field-list.ts'
 import { GatewayError } from '../errors.ts'
 import { whenAborted } from './client-gone.ts'
 import { createFetchHttpClient } from './fetch-http-client.ts'
+import { CoarseTimers, runtimeTimeouts } from '../coarse-timers.ts'
 
 /** An upstream answering after `?delay=` ms. */
 const server = createServer((req, res) => {
@@ -21,11 +22,14 @@ afterAll(() => {
   return new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
-const exchange = createFetchHttpClient()
-const request = (path: string, timeoutMs: number, onClientGone?: (listener: () => void) => void) =>
-  exchange({ origin, path, method: 'GET', headers: FieldList.empty(), body: null, timeoutMs, onClientGone })
+describe.each([
+  ['runtime timers (Bun)', runtimeTimeouts],
+  ['CoarseTimers (Deno)', new CoarseTimers(10)],
+])('createFetchHttpClient with %s (run here on Node fetch)', (_name, timeouts) => {
+  const exchange = createFetchHttpClient({}, { timeouts })
+  const request = (path: string, timeoutMs: number, onClientGone?: (listener: () => void) => void) =>
+    exchange({ origin, path, method: 'GET', headers: FieldList.empty(), body: null, timeoutMs, onClientGone })
 
-describe('createFetchHttpClient (Bun, Deno; run here on Node fetch)', () => {
   it('does not watch for the client leaving while the upstream answers quickly', async () => {
     let watched = 0
     const res = await request('/?delay=0', 5000, () => void watched++)

@@ -1,3 +1,5 @@
+import { runtimeTimeouts } from '../coarse-timers.ts'
+import type { Timeouts } from '../coarse-timers.ts'
 import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
 import type { HttpExchange, UpstreamResponse } from '../http-client.ts'
@@ -10,9 +12,14 @@ const WATCH_AFTER_MS = 100
  * `extra` carries runtime-specific fetch options (Bun: `decompress: false`). With
  * `mutableResponses` (Bun: a fetch Response's headers may be edited) the upstream's Response itself
  * is handed over (`UpstreamResponse.response`): no header copy, and the runtime pipes its body natively.
+ * `timeouts` schedules each call's timeout (default: the runtime's timers; Deno: `CoarseTimers`).
  */
-export function createFetchHttpClient(extra: Record<string, unknown> = {}, options: { mutableResponses?: boolean } = {}): HttpExchange {
+export function createFetchHttpClient(
+  extra: Record<string, unknown> = {},
+  options: { mutableResponses?: boolean; timeouts?: Timeouts } = {},
+): HttpExchange {
   const mutable = options.mutableResponses === true
+  const timers = options.timeouts ?? runtimeTimeouts
   return async (req) => {
     // Not AbortSignal.timeout(): the signal must not fire once the body is streaming.
     const controller = new AbortController()
@@ -24,14 +31,14 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}, optio
     // requests still waiting after WATCH_AFTER_MS get the watcher (it fires at once if the client
     // already left), the rest never pay for it. A body that streams is cancelled by the runtime.
     const watchAfter = req.onClientGone ? Math.min(WATCH_AFTER_MS, req.timeoutMs) : req.timeoutMs
-    let timer = setTimeout(() => {
+    let timer = timers.schedule(watchAfter, () => {
       if (watchAfter === req.timeoutMs) return timedOut()
       req.onClientGone?.(() => {
         cancelled = true
         controller.abort()
       })
-      timer = setTimeout(timedOut, req.timeoutMs - watchAfter)
-    }, watchAfter)
+      timer = timers.schedule(req.timeoutMs - watchAfter, timedOut)
+    })
     try {
       const res = await fetch(req.origin + req.path, {
         method: req.method,
@@ -51,7 +58,7 @@ export function createFetchHttpClient(extra: Record<string, unknown> = {}, optio
       const detail = err instanceof Error ? ((err as { code?: string }).code ?? err.name) : 'error'
       throw new GatewayError('UNAVAILABLE', `upstream connection failed (${detail})`, { cause: err })
     } finally {
-      clearTimeout(timer)
+      timers.cancel(timer)
     }
   }
 }
