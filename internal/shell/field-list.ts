@@ -117,6 +117,23 @@ export class FieldList implements MutableFields {
     return this.#flat
   }
 
+  /**
+   * The fields as a record, a repeated name's values joined with `, ` (as `Headers` joins them):
+   * a fetch `HeadersInit` that Deno converts faster than pairs.
+   */
+  record(): Record<string, string> {
+    const flat = this.#flat
+    const out: Record<string, string> = {}
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i]!
+      const seen = Object.hasOwn(out, name) ? out[name] : undefined
+      const value = seen === undefined ? flat[i + 1]! : `${seen}, ${flat[i + 1]!}`
+      if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true })
+      else out[name] = value
+    }
+    return out
+  }
+
   /** `[name, value]` pairs, for a fetch `HeadersInit`. */
   pairs(): [string, string][] {
     const flat = this.#flat

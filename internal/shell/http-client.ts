@@ -43,3 +43,25 @@ export interface UpstreamResponse {
 
 /** Returns the upstream's answer as it came (any status), body streaming. */
 export type HttpExchange = (request: UpstreamRequest) => Promise<UpstreamResponse>
+
+/** An answer whose headers are a plain record (`fields`); the WHATWG `headers` are only built if someone reads them. */
+export class FieldsResponse implements UpstreamResponse {
+  #headers: Headers | undefined
+  constructor(
+    readonly status: number,
+    readonly fields: Record<string, string | string[]>,
+    readonly body: UpstreamResponse['body'],
+  ) {}
+
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const headers = (this.#headers = new Headers())
+      for (const name in this.fields) {
+        const value = this.fields[name]
+        if (typeof value === 'string') headers.append(name, value)
+        else if (value) for (const v of value) headers.append(name, v)
+      }
+    }
+    return this.#headers
+  }
+}

@@ -49,10 +49,10 @@ export function createDenoRuntime(): Runtime {
     env: (name) => Deno.env.get(name),
     serve,
     serveGrpc: listenGrpcIngress, // Deno's node:http2 runs it, client certificates included (tried, 2.9.5)
-    http: createFetchHttpClient({}, { timeouts }),
+    http: createFetchHttpClient({}, { timeouts, headerRecords: true }),
     // Deno's fetch takes TLS material through an HttpClient (tried, 2.9.5: the certificate is presented).
     httpWithTls: (tls) =>
-      createFetchHttpClient({ client: Deno.createHttpClient({ cert: tls.cert, key: tls.key, caCerts: tls.ca === undefined ? undefined : [tls.ca] }) }, { timeouts }),
+      createFetchHttpClient({ client: Deno.createHttpClient({ cert: tls.cert, key: tls.key, caCerts: tls.ca === undefined ? undefined : [tls.ca] }) }, { timeouts, headerRecords: true }),
     onShutdownSignal(handler) {
       let fired = false
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -7,8 +7,14 @@ import { whenAborted } from './client-gone.ts'
 import { createFetchHttpClient } from './fetch-http-client.ts'
 import { CoarseTimers, runtimeTimeouts } from '../coarse-timers.ts'
 
-/** An upstream answering after `?delay=` ms. */
+/** An upstream answering after `?delay=` ms; `/headers` echoes the request's headers with hop-by-hop ones of its own. */
 const server = createServer((req, res) => {
+  if (req.url === '/headers' || req.url === '/cookies') {
+    const cookies = req.url === '/cookies' ? ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'] : []
+    res.writeHead(200, ['Connection', 'keep-alive, X-Private', 'X-Private', 'no', 'X-Kept', 'yes', 'Content-Type', 'application/json', ...cookies])
+    res.end(JSON.stringify(req.headers))
+    return
+  }
   const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0)
   setTimeout(() => res.end('ok'), delay)
 })
@@ -70,5 +76,34 @@ describe('whenAborted', () => {
     live.abort()
     live.abort()
     expect(calls).toEqual(['now', 'later'])
+  })
+})
+
+describe('createFetchHttpClient with header records (Deno)', () => {
+  const exchange = createFetchHttpClient({}, { headerRecords: true })
+  const headers = () => {
+    const list = FieldList.empty()
+    list.append('x-one', 'a')
+    list.append('x-one', 'b')
+    list.append('accept', 'text/plain')
+    return list
+  }
+
+  it('sends request fields as a record (repeats joined) and returns the end-to-end answer as fields', async () => {
+    const res = await exchange({ origin, path: '/headers', method: 'GET', headers: headers(), body: null, timeoutMs: 5000 })
+    expect(res.fields).toMatchObject({ 'x-kept': 'yes', 'content-type': 'application/json' })
+    expect(res.fields?.['x-private']).toBeUndefined()
+    expect(res.fields?.connection).toBeUndefined()
+    expect(res.headers.get('x-kept')).toBe('yes')
+    const seen = JSON.parse(await new Response(res.body as ReadableStream).text()) as Record<string, string>
+    expect(seen['x-one']).toBe('a, b')
+    expect(seen.accept).toBe('text/plain')
+  })
+
+  it('falls back to a Headers copy when a field repeats (two Set-Cookie values)', async () => {
+    const res = await exchange({ origin, path: '/cookies', method: 'GET', headers: headers(), body: null, timeoutMs: 5000 })
+    expect(res.fields).toBeUndefined()
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+    await (res.body as ReadableStream).cancel()
   })
 })

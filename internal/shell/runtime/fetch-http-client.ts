@@ -2,7 +2,9 @@ import { runtimeTimeouts } from '../coarse-timers.ts'
 import type { Timeouts } from '../coarse-timers.ts'
 import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
+import { FieldsResponse } from '../http-client.ts'
 import type { HttpExchange, UpstreamResponse } from '../http-client.ts'
+import { hopByHopFor } from '../hop-by-hop.ts'
 
 /** How long an upstream may take before the exchange starts watching for the client leaving. */
 const WATCH_AFTER_MS = 100
@@ -13,12 +15,16 @@ const WATCH_AFTER_MS = 100
  * `mutableResponses` (Bun: a fetch Response's headers may be edited) the upstream's Response itself
  * is handed over (`UpstreamResponse.response`): no header copy, and the runtime pipes its body natively.
  * `timeouts` schedules each call's timeout (default: the runtime's timers; Deno: `CoarseTimers`).
+ * With `headerRecords` (Deno, whose WebIDL conversions of header pairs and Headers copies are
+ * JavaScript) request headers go to fetch as a record, and the answer's end-to-end headers come
+ * back as `fields`, read once, for the caller to build its response from.
  */
 export function createFetchHttpClient(
   extra: Record<string, unknown> = {},
-  options: { mutableResponses?: boolean; timeouts?: Timeouts } = {},
+  options: { mutableResponses?: boolean; timeouts?: Timeouts; headerRecords?: boolean } = {},
 ): HttpExchange {
   const mutable = options.mutableResponses === true
+  const records = options.headerRecords === true
   const timers = options.timeouts ?? runtimeTimeouts
   return async (req) => {
     // Not AbortSignal.timeout(): the signal must not fire once the body is streaming.
@@ -42,14 +48,16 @@ export function createFetchHttpClient(
     try {
       const res = await fetch(req.origin + req.path, {
         method: req.method,
-        headers: req.headers instanceof FieldList ? req.headers.pairs() : req.headers instanceof Headers ? req.headers : [...req.headers],
+        headers: req.headers instanceof FieldList ? (records ? req.headers.record() : req.headers.pairs()) : req.headers instanceof Headers ? req.headers : [...req.headers],
         body: req.body,
         signal,
         redirect: 'manual',
         ...(req.body && !(req.body instanceof Uint8Array) ? { duplex: 'half' } : {}),
         ...extra,
       } as RequestInit)
-      return mutable ? new OwnResponse(res) : { status: res.status, headers: new Headers(res.headers), body: res.body }
+      if (mutable) return new OwnResponse(res)
+      const fields = records ? endToEndRecord(res.headers) : undefined
+      return fields ? new FieldsResponse(res.status, fields, res.body) : { status: res.status, headers: new Headers(res.headers), body: res.body }
     } catch (err) {
       if (cancelled) throw new GatewayError('CANCELED', 'client closed the request', { cause: err })
       if (signal.aborted) {
@@ -61,6 +69,24 @@ export function createFetchHttpClient(
       timers.cancel(timer)
     }
   }
+}
+
+/**
+ * The end-to-end fields of `headers` as a record (hop-by-hop ones left out), or undefined when a
+ * name repeats (a record of strings cannot carry two `set-cookie` values; the caller copies the
+ * Headers instead).
+ */
+function endToEndRecord(headers: Headers): Record<string, string> | undefined {
+  const hopByHop = hopByHopFor(headers.get('connection') ?? undefined)
+  const fields: Record<string, string> = {}
+  let repeated = false
+  headers.forEach((value, name) => {
+    if (hopByHop(name)) return
+    if (Object.hasOwn(fields, name)) repeated = true
+    else if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, configurable: true, writable: true })
+    else fields[name] = value
+  })
+  return repeated ? undefined : fields
 }
 
 /** The upstream's own Response (its headers are ours to edit), its body only touched when read. */

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
 import { hopByHopFor } from '../hop-by-hop.ts'
+import { FieldsResponse } from '../http-client.ts'
 import type { HttpExchange, UpstreamRequest, UpstreamResponse } from '../http-client.ts'
 import type { EgressTls } from './types.ts'
 
@@ -110,7 +111,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     const fields = endToEndFieldsOf(rawHeaders)
     this.#status = status
     if (this.head || status === 204 || status === 304) {
-      this.#settle(new NodeUpstreamResponse(status, fields, null))
+      this.#settle(new FieldsResponse(status, fields, null))
       return true
     }
     const length = fields['content-length']
@@ -132,7 +133,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
         callback(err)
       },
     }))
-    this.#settle(new NodeUpstreamResponse(status, fields, Readable.toWeb(body) as ReadableStream<Uint8Array>))
+    this.#settle(new FieldsResponse(status, fields, Readable.toWeb(body) as ReadableStream<Uint8Array>))
     return true
   }
 
@@ -149,7 +150,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     const chunks = this.#chunks
     if (chunks) {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-      this.#settle(new NodeUpstreamResponse(this.#status, this.#fields!, body as Uint8Array<ArrayBuffer>))
+      this.#settle(new FieldsResponse(this.#status, this.#fields!, body as Uint8Array<ArrayBuffer>))
       return
     }
     const stream = this.#stream
@@ -205,28 +206,6 @@ function endToEndFieldsOf(raw: Buffer[]): Record<string, string | string[]> {
     else seen.push(value)
   }
   return fields
-}
-
-/** undici's plain header record as `fields`; the WHATWG `headers` are only built if someone reads them. */
-class NodeUpstreamResponse implements UpstreamResponse {
-  #headers: Headers | undefined
-  constructor(
-    readonly status: number,
-    readonly fields: Record<string, string | string[]>,
-    readonly body: UpstreamResponse['body'],
-  ) {}
-
-  get headers(): Headers {
-    if (this.#headers === undefined) {
-      const headers = (this.#headers = new Headers())
-      for (const name in this.fields) {
-        const value = this.fields[name]
-        if (typeof value === 'string') headers.append(name, value)
-        else if (value) for (const v of value) headers.append(name, v)
-      }
-    }
-    return this.#headers
-  }
 }
 
 function toEgressError(err: unknown, timeoutMs: number): GatewayError {
