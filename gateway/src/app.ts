@@ -1,4 +1,5 @@
 import { GatewayError } from '../../internal/shell/errors.ts'
+import { requestHeader } from '../../internal/shell/request-header.ts'
 import type { HttpExchange } from '../../internal/shell/http-client.ts'
 import { admissionMetrics } from '../../internal/shell/shell.ts'
 import type { Shell } from '../../internal/shell/shell.ts'
@@ -43,7 +44,7 @@ export function createGateway(shell: Shell<GatewayVariables>, http: HttpExchange
     if (path.includes('%') && BAD_ESCAPE.test(path)) throw new GatewayError('INVALID_ARGUMENT', 'invalid percent-encoding in path')
     let result
     try {
-      result = compiled.table.match({ method: c.req.method, host: hostOf(c.req.header('host')), path, headers: c.req.raw.headers })
+      result = compiled.table.match({ method: c.req.method, host: hostOf(requestHeader(c, 'host')), path, headers: c.req.raw.headers })
     } catch {
       throw new GatewayError('INVALID_ARGUMENT', 'invalid percent-encoding in path')
     }

@@ -5,6 +5,7 @@ import type { AccessLogEntry, LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
 import type { Lifecycle } from './lifecycle.ts'
 import type { CounterChild, HistogramChild, Registry } from './metrics.ts'
+import { requestHeader } from './request-header.ts'
 import { applyResponseFields } from './response-fields.ts'
 import { startServerSpan } from './otel.ts'
 import { continueOrStartTrace, isValidRequestId, newRequestId } from './trace-context.ts'
@@ -54,10 +55,10 @@ export function createCorrelate({ lifecycle, metrics, accessLog }: CorrelateOpti
     const started = performance.now()
     const leave = lifecycle.enter()
     inFlight.inc()
-    const incomingId = c.req.header('x-request-id')
+    const incomingId = requestHeader(c, 'x-request-id')
     const requestId = isValidRequestId(incomingId) ? incomingId : newRequestId()
-    const incomingParent = c.req.header('traceparent')
-    const trace = continueOrStartTrace(incomingParent, incomingParent === undefined ? undefined : c.req.header('tracestate'))
+    const incomingParent = requestHeader(c, 'traceparent')
+    const trace = continueOrStartTrace(incomingParent, incomingParent === undefined ? undefined : requestHeader(c, 'tracestate'))
     const { span, context, traceparent, traceId } = startServerSpan(c.req.method, trace, { 'http.request.method': c.req.method })
     c.set('requestId', requestId)
     c.set('traceparent', traceparent)

@@ -1,13 +1,14 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../internal/shell/errors.ts'
 import { FieldList } from '../../../internal/shell/field-list.ts'
+import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
 import type { HttpExchange } from '../../../internal/shell/http-client.ts'
+import { requestHeader } from '../../../internal/shell/request-header.ts'
 import { respondWithFields } from '../../../internal/shell/response-fields.ts'
 import type { RouteSpec, Service } from '../bundle/types.ts'
 import type { GatewayEnv, GatewayMiddleware } from '../env.ts'
 import { requestBodyOf } from '../request-body.ts'
 import { rawPathAndQuery } from '../routing/request-url.ts'
-import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
 import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.ts'
 
 /**
@@ -24,7 +25,7 @@ export function upstreamHeadersFor(c: Context<GatewayEnv>): FieldList {
     headers.replace('x-forwarded-for', prior ? `${prior}, ${remote}` : remote)
   }
   headers.replace('x-forwarded-proto', c.env?.protocol ?? 'http')
-  const host = c.req.header('host')
+  const host = requestHeader(c, 'host')
   if (host) headers.replace('x-forwarded-host', host)
   headers.replace('x-request-id', c.get('requestId'))
   headers.replace('traceparent', c.get('traceparent'))
@@ -59,7 +60,7 @@ export function createForwarder(service: Service, http: HttpExchange, upstream: 
   return async function forwardWithin(c, timeoutMs, requestBody) {
     const headers = c.get('upstreamHeaders')
     if (service.preserveHost) {
-      const host = c.req.header('host')
+      const host = requestHeader(c, 'host')
       if (host) headers.set('host', host)
     } else {
       headers.delete('host')
