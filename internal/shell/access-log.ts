@@ -85,26 +85,18 @@ export function createBatchingSink(
       if (bound + 1 > maxBytes) return sink(formatAccessLog(e))
     }
     const b = buffer
-    let at = used
-    at = ascii(b, at, '{"time":"')
+    let at = key(b, used, K_TIME)
     at = ascii(b, at, e.time)
-    at = ascii(b, at, '","requestId":"')
-    at = ascii(b, at, e.requestId)
-    at = ascii(b, at, '","traceId":"')
-    at = ascii(b, at, e.traceId)
-    at = ascii(b, at, '","routeId":"')
-    at = plain(b, at, e.routeId)
-    if (at >= 0) at = ascii(b, at, '","method":"')
-    if (at >= 0) at = plain(b, at, e.method)
-    if (at >= 0) at = ascii(b, at, '","path":"')
-    if (at >= 0) at = plain(b, at, e.path)
-    if (at >= 0) at = ascii(b, at, '","status":')
-    if (at >= 0) at = digits(b, at, e.status)
-    if (at >= 0) at = ascii(b, at, ',"durationMs":')
-    if (at >= 0) at = hundredths(b, at, e.durationMs)
-    if (at >= 0 && e.bytesIn !== undefined) at = digits(b, ascii(b, at, ',"bytesIn":'), e.bytesIn)
-    if (at >= 0 && e.remote !== undefined) at = plain(b, ascii(b, at, ',"remote":"'), e.remote, true)
-    if (at >= 0 && e.error !== undefined) at = plain(b, ascii(b, at, ',"error":"'), e.error, true)
+    at = ascii(b, key(b, at, K_REQUEST_ID), e.requestId)
+    at = ascii(b, key(b, at, K_TRACE_ID), e.traceId)
+    at = plain(b, key(b, at, K_ROUTE_ID), e.routeId)
+    if (at >= 0) at = plain(b, key(b, at, K_METHOD), e.method)
+    if (at >= 0) at = plain(b, key(b, at, K_PATH), e.path)
+    if (at >= 0) at = digits(b, key(b, at, K_STATUS), e.status)
+    if (at >= 0) at = hundredths(b, key(b, at, K_DURATION), e.durationMs)
+    if (at >= 0 && e.bytesIn !== undefined) at = digits(b, key(b, at, K_BYTES_IN), e.bytesIn)
+    if (at >= 0 && e.remote !== undefined) at = plain(b, key(b, at, K_REMOTE), e.remote, true)
+    if (at >= 0 && e.error !== undefined) at = plain(b, key(b, at, K_ERROR), e.error, true)
     if (at < 0) return sink(formatAccessLog(e)) // a field needs escaping: the string form handles it
     b[at++] = 0x7d // }
     b[at++] = 0x0a
@@ -117,6 +109,27 @@ export function createBatchingSink(
 
 /** Bytes of an access-log line besides its variable fields (keys, quotes, numbers, closing). */
 const ENTRY_FIXED_BYTES = 200
+
+const encoder = new TextEncoder()
+
+// The fixed parts of a line as bytes, copied with one `set` each.
+const K_TIME = encoder.encode('{"time":"')
+const K_REQUEST_ID = encoder.encode('","requestId":"')
+const K_TRACE_ID = encoder.encode('","traceId":"')
+const K_ROUTE_ID = encoder.encode('","routeId":"')
+const K_METHOD = encoder.encode('","method":"')
+const K_PATH = encoder.encode('","path":"')
+const K_STATUS = encoder.encode('","status":')
+const K_DURATION = encoder.encode(',"durationMs":')
+const K_BYTES_IN = encoder.encode(',"bytesIn":')
+const K_REMOTE = encoder.encode(',"remote":"')
+const K_ERROR = encoder.encode(',"error":"')
+
+/** Copies the fixed bytes `k` at `at`; returns the end. */
+function key(b: Uint8Array, at: number, k: Uint8Array): number {
+  b.set(k, at)
+  return at + k.length
+}
 
 /** Writes `s` (known ASCII, nothing to escape) at `at`; returns the end. */
 function ascii(b: Uint8Array, at: number, s: string): number {
@@ -165,7 +178,6 @@ function hundredths(b: Uint8Array, at: number, ms: number): number {
   return at
 }
 
-const encoder = new TextEncoder()
 
 /** Characters JSON must escape, and anything non-ASCII (left to JSON.stringify to be safe). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/
