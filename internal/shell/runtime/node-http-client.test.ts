@@ -18,7 +18,8 @@ function answer(path: string, res: ServerResponse): void {
         'Set-Cookie', 'a=1',
         'Set-Cookie', 'b=2',
         'Constructor', 'c',
-        'Content-Length', '2',
+        'CONTENT-LENGTH', '2',
+        'Content-Typo', 'near miss of a common name',
       ])
       res.end('ok')
       return
@@ -60,10 +61,17 @@ describe('the Node egress client (undici dispatch)', () => {
     await new Promise((resolve) => server.close(resolve))
   })
 
-  it('gives the end-to-end fields only, repeats as arrays, names of Object members as plain fields', async () => {
+  it('gives the end-to-end fields only, names in lower case, repeats as arrays, names of Object members as plain fields', async () => {
     const res = await call('/fields')
     expect(res.status).toBe(200)
-    expect(res.fields).toEqual({ 'x-kept': 'yes', 'set-cookie': ['a=1', 'b=2'], constructor: 'c', 'content-length': '2', date: expect.any(String) })
+    expect(res.fields).toEqual({
+      'x-kept': 'yes',
+      'set-cookie': ['a=1', 'b=2'],
+      constructor: 'c',
+      'content-length': '2',
+      'content-typo': 'near miss of a common name',
+      date: expect.any(String),
+    })
     expect(Object.hasOwn(res.fields!, 'constructor')).toBe(true)
     expect(new TextDecoder().decode(res.body as Uint8Array)).toBe('ok')
     expect(res.headers.get('x-private')).toBeNull()

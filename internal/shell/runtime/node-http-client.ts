@@ -177,6 +177,36 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Field names most responses carry, by length: recognised without decoding (see `nameOf`). */
+const COMMON_NAMES: ReadonlyMap<number, readonly string[]> = groupByLength([
+  'age', 'date', 'etag', 'vary', 'server', 'expires', 'location', 'connection', 'keep-alive', 'set-cookie',
+  'content-type', 'x-request-id', 'accept-ranges', 'cache-control', 'last-modified', 'content-length',
+  'content-encoding', 'transfer-encoding', 'strict-transport-security',
+])
+
+function groupByLength(names: readonly string[]): Map<number, string[]> {
+  const map = new Map<number, string[]>()
+  for (const name of names) map.set(name.length, [...(map.get(name.length) ?? []), name])
+  return map
+}
+
+/**
+ * A received field name in lower case. A common one is matched byte by byte (ORing 0x20 folds
+ * ASCII upper case; the parser has already refused the control characters it would confuse) and
+ * its interned string returned: no native decode and no lower-casing copy per field.
+ */
+function nameOf(buf: Buffer): string {
+  const candidates = COMMON_NAMES.get(buf.length)
+  if (candidates !== undefined) {
+    for (const name of candidates) {
+      let i = 0
+      while (i < name.length && (buf[i]! | 0x20) === name.charCodeAt(i)) i++
+      if (i === name.length) return name
+    }
+  }
+  return buf.toString('latin1').toLowerCase()
+}
+
 /**
  * The end-to-end response fields (hop-by-hop ones, RFC 9110 7.6.1, left out) in undici's record
  * shape: lower-case names, repeats as arrays. A plain object (V8 keeps it fast, unlike a
@@ -186,8 +216,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 function endToEndFieldsOf(raw: Buffer[]): Record<string, string | string[]> {
   let connection: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
-    // Only 10-byte names can be `connection`: the others are not decoded twice.
-    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
+    if (raw[i]!.length === 10 && nameOf(raw[i]!) === 'connection') {
       const value = raw[i + 1]!.toString('latin1')
       connection = connection === undefined ? value : `${connection}, ${value}`
     }
@@ -195,7 +224,7 @@ function endToEndFieldsOf(raw: Buffer[]): Record<string, string | string[]> {
   const hopByHop = hopByHopFor(connection)
   const fields: Record<string, string | string[]> = {}
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase()
+    const name = nameOf(raw[i]!)
     if (hopByHop(name)) continue
     const value = raw[i + 1]!.toString('latin1')
     const seen = fields[name]
