@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { concatBytes } from '../../internal/shell/bytes.ts'
 import type { GatewayEnv } from './env.ts'
 
 /**
@@ -43,12 +44,5 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBy
     }
     chunks.push(value)
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const whole = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    whole.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return whole
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks)
 }

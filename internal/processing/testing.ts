@@ -16,6 +16,7 @@ import { processingRoutes } from './routes.ts'
 import { createProcessingService } from './service.ts'
 import type { ProcessingServiceDeps } from './service.ts'
 import { isFinal } from './task-store.ts'
+import { concatBytes } from '../shell/bytes.ts'
 
 export const BUCKET = 'data'
 const CHUNK = 1024 * 1024
@@ -76,7 +77,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       for await (const res of storage.getObject({ bucket: BUCKET, key })) {
         if (res.content.case === 'chunk') parts.push(res.content.value)
       }
-      return concat(parts)
+      return concatBytes(parts)
     },
     watch,
     async settle(taskId) {
@@ -93,15 +94,6 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
 export const randomData = (size: number): Uint8Array => new Uint8Array(randomBytes(size))
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
 
 /** Delays every GetObject response message by `ms` (a slow network), ending early on abort. */
 export const slowReads =

@@ -2,17 +2,18 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createBatchingSink, createLogger, formatAccessLog } from './access-log.ts'
 import { GatewayError } from './errors.ts'
 
+const entry = {
+  time: '2025-01-02T03:04:05.678Z',
+  requestId: 'req-1',
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  routeId: 'get-object',
+  method: 'GET',
+  path: '/v1/objects/a',
+  status: 200,
+  durationMs: 12.3456,
+}
+
 describe('formatAccessLog', () => {
-  const entry = {
-    time: '2025-01-02T03:04:05.678Z',
-    requestId: 'req-1',
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    routeId: 'get-object',
-    method: 'GET',
-    path: '/v1/objects/a',
-    status: 200,
-    durationMs: 12.3456,
-  }
 
   it('writes the keys in a fixed order, rounds durationMs to 0.01 and omits absent fields', () => {
     const line = formatAccessLog({ error: 'TIMEOUT', remote: '10.0.0.1', bytesIn: 42, ...entry })
@@ -109,16 +110,6 @@ describe('createBatchingSink', () => {
   it('writes access entries as the same bytes as formatAccessLog, escaping or not', () => {
     const chunks: string[] = []
     const sink = createBatchingSink((c) => chunks.push(text(c)), { maxBytes: 4096 })
-    const base = {
-      time: '2025-01-02T03:04:05.678Z',
-      requestId: 'b3a7c2e0-1f5c-4e0b-9e0a-6d7f1c2b3a4d',
-      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-      routeId: 'get-object',
-      method: 'GET',
-      path: '/v1/objects/a',
-      status: 200,
-      durationMs: 12.3456,
-    }
     const durations = [0, 0.004, 0.005, 0.05, 0.5, 1, 1.2, 1.25, 9.999, 10, 99.995, 1234.5678, 86_400_000.01]
     const variants = [
       {},
@@ -133,7 +124,7 @@ describe('createBatchingSink', () => {
     const expected: string[] = []
     for (const d of durations) {
       for (const v of variants) {
-        const e = { ...base, durationMs: d, ...v }
+        const e = { ...entry, durationMs: d, ...v }
         sink.entry(e)
         expected.push(`${formatAccessLog(e)}\n`)
       }

@@ -68,3 +68,21 @@ export function endToEndFields(headers: Headers): FieldList {
   })
   return FieldList.fromReceived(flat, isHopByHop(flat))
 }
+
+/**
+ * The end-to-end fields of `headers` as a record (hop-by-hop ones left out), or undefined when a
+ * name repeats (a record of strings cannot carry two `set-cookie` values; the caller copies the
+ * Headers instead).
+ */
+export function endToEndRecord(headers: Headers): Record<string, string> | undefined {
+  const hopByHop = hopByHopFor(headers.get('connection') ?? undefined)
+  const fields: Record<string, string> = {}
+  let repeated = false
+  headers.forEach((value, name) => {
+    if (hopByHop(name)) return
+    if (Object.hasOwn(fields, name)) repeated = true
+    else if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, configurable: true, writable: true })
+    else fields[name] = value
+  })
+  return repeated ? undefined : fields
+}

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.ts'
 import { FieldList } from '../field-list.ts'
 import { FieldsResponse } from '../http-client.ts'
 import type { HttpExchange, UpstreamResponse } from '../http-client.ts'
-import { hopByHopFor } from '../hop-by-hop.ts'
+import { endToEndRecord } from '../hop-by-hop.ts'
 
 /** How long an upstream may take before the exchange starts watching for the client leaving. */
 const WATCH_AFTER_MS = 100
@@ -69,24 +69,6 @@ export function createFetchHttpClient(
       timers.cancel(timer)
     }
   }
-}
-
-/**
- * The end-to-end fields of `headers` as a record (hop-by-hop ones left out), or undefined when a
- * name repeats (a record of strings cannot carry two `set-cookie` values; the caller copies the
- * Headers instead).
- */
-function endToEndRecord(headers: Headers): Record<string, string> | undefined {
-  const hopByHop = hopByHopFor(headers.get('connection') ?? undefined)
-  const fields: Record<string, string> = {}
-  let repeated = false
-  headers.forEach((value, name) => {
-    if (hopByHop(name)) return
-    if (Object.hasOwn(fields, name)) repeated = true
-    else if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, configurable: true, writable: true })
-    else fields[name] = value
-  })
-  return repeated ? undefined : fields
 }
 
 /** The upstream's own Response (its headers are ours to edit), its body only touched when read. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { concatBytes } from '../bytes.ts'
 import { renderProblem, GatewayError } from '../errors.ts'
 import {
   canonicalGrpcMessage,
@@ -19,21 +20,15 @@ const frame = (flag: number, payload: Uint8Array) => {
   return out
 }
 const text = (s: string) => new TextEncoder().encode(s)
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) (out.set(p, at), (at += p.length))
-  return out
-}
 
 describe('gRPC-web deframer', () => {
-  const body = concat([frame(0, text('first')), frame(0, new Uint8Array()), frame(1, text('zipped')), frame(0x80, text('grpc-status: 0\r\ngrpc-message: ok%20then\r\nX-Extra: a\r\n'))])
+  const body = concatBytes([frame(0, text('first')), frame(0, new Uint8Array()), frame(1, text('zipped')), frame(0x80, text('grpc-status: 0\r\ngrpc-message: ok%20then\r\nX-Extra: a\r\n'))])
 
   it.each([1, 2, 3, 5, 7, 64, body.length])('passes data frames through and parses the trailers, in chunks of %i bytes', (size) => {
     const deframer = createGrpcWebDeframer()
     const out: Uint8Array[] = []
     for (let at = 0; at < body.length; at += size) out.push(...deframer.push(body.subarray(at, at + size)))
-    expect(concat(out)).toEqual(concat([frame(0, text('first')), frame(0, new Uint8Array()), frame(1, text('zipped'))]))
+    expect(concatBytes(out)).toEqual(concatBytes([frame(0, text('first')), frame(0, new Uint8Array()), frame(1, text('zipped'))]))
     expect(deframer.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'ok%20then', 'x-extra': 'a' })
     expect(deframer.atBoundary).toBe(true)
   })
@@ -47,7 +42,7 @@ describe('gRPC-web deframer', () => {
 
   it('refuses data after the trailers and an oversized trailer frame', () => {
     const after = createGrpcWebDeframer()
-    expect(() => after.push(concat([frame(0x80, text('grpc-status: 0\r\n')), frame(0, text('x'))]))).toThrow(GrpcWebFrameError)
+    expect(() => after.push(concatBytes([frame(0x80, text('grpc-status: 0\r\n')), frame(0, text('x'))]))).toThrow(GrpcWebFrameError)
     const huge = new Uint8Array(5)
     huge[0] = 0x80
     new DataView(huge.buffer).setUint32(1, 1 << 20)

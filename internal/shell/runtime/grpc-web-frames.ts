@@ -2,6 +2,7 @@
  * gRPC-web's body: 5-byte length-prefixed frames (flag byte, big-endian length) like gRPC's, plus
  * a last frame with flag 0x80 holding the trailers as `name: value\r\n` lines.
  */
+import { concatBytes } from '../bytes.ts'
 
 /** The largest trailer frame accepted from upstream (the same order as an HTTP header block). */
 const MAX_TRAILER_BYTES = 64 * 1024
@@ -25,7 +26,7 @@ export function createGrpcWebDeframer() {
   let trailers: Record<string, string> | undefined
 
   const finishFrame = () => {
-    if (inTrailer) trailers = parseTrailerBlock(concat(trailerParts))
+    if (inTrailer) trailers = parseTrailerBlock(concatBytes(trailerParts))
     trailerParts = []
     headerFill = 0
     inTrailer = false
@@ -68,16 +69,6 @@ export function createGrpcWebDeframer() {
       return out
     },
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
 
 /** `name: value\r\n` lines -> lower-case names; malformed lines are skipped. */

@@ -75,7 +75,7 @@ describe('rate-limit: allowing and refusing', () => {
 
   it('puts the headers on error responses from further down the chain too', async () => {
     const app = new Hono<GatewayEnv>()
-  app.use('*', shellFields)
+    app.use('*', shellFields)
     app.onError((err) => renderProblem(err, undefined))
     app.use('*', async (c, next) => {
       c.set('remoteAddress', '192.0.2.1')
@@ -252,7 +252,7 @@ describe('rate-limit: store failures', () => {
 describe('rate-limit: response headers', () => {
   it('sets them on an immutable response too (re-wrapped only then)', async () => {
     const app = new Hono<GatewayEnv>()
-  app.use('*', shellFields)
+    app.use('*', shellFields)
     app.use('*', async (c, next) => {
       c.set('remoteAddress', '192.0.2.1')
       await next()

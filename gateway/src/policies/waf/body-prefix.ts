@@ -1,3 +1,5 @@
+import { concatBytes } from '../../../../internal/shell/bytes.ts'
+
 /** The first bytes of a request body, and the whole body again as a stream for the upstream. */
 export interface BodyPrefix {
   /** At most the bound, decoded as UTF-8 (invalid sequences replaced). */
@@ -14,18 +16,6 @@ export interface BodyPrefix {
 
 /** Stateless without `stream: true`, so one serves every request. */
 const UTF8 = new TextDecoder()
-
-function concat(chunks: readonly Uint8Array[], limit: number): Uint8Array {
-  const out = new Uint8Array(Math.min(limit, chunks.reduce((n, c) => n + c.byteLength, 0)))
-  let at = 0
-  for (const chunk of chunks) {
-    if (at >= out.length) break
-    const take = chunk.subarray(0, out.length - at)
-    out.set(take, at)
-    at += take.byteLength
-  }
-  return out
-}
 
 /**
  * Reads a body until `limit` bytes (or its end) and returns them with a replacement stream.
@@ -46,8 +36,8 @@ export async function readBodyPrefix(source: ReadableStream<Uint8Array>, limit: 
     chunks.push(next.value)
     size += next.value.byteLength
   }
-  const text = UTF8.decode(concat(chunks, limit))
-  if (done) return { text, oversized: size > limit, body: chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size) }
+  const text = UTF8.decode(concatBytes(chunks, limit))
+  if (done) return { text, oversized: size > limit, body: chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks) }
   const pending = chunks.slice()
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

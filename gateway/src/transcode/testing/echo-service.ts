@@ -1,5 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect'
 import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect'
+import { concatBytes } from '../../../../internal/shell/bytes.ts'
 import {
   Color,
   ErrorReasonSchema,
@@ -79,7 +80,7 @@ export function createEchoService(observe: CallObserver = () => {}): ServiceImpl
           size += r.content.value.byteLength
         }
       }
-      const data = size <= 64 * 1024 ? concat(parts, size) : new Uint8Array(0)
+      const data = size <= 64 * 1024 ? concatBytes(parts) : new Uint8Array(0)
       return { header, size: BigInt(size), chunks: parts.length, data }
     },
     raiseError(request, context) {
@@ -106,16 +107,6 @@ const CODES: Readonly<Record<string, Code>> = Object.fromEntries(
     .filter(([, v]) => typeof v === 'number')
     .map(([name, v]) => [name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? '' : '_') + c.toLowerCase()), v as Code]),
 )
-
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.byteLength
-  }
-  return out
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
