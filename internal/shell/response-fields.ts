@@ -25,6 +25,14 @@ export function addResponseFields(c: FieldsContext, fields: Readonly<Record<stri
   Object.assign(c.get('responseFields'), fields)
 }
 
+/**
+ * The queue itself, for a middleware that sets several fields on every request (a record of its
+ * own copied in with `addResponseFields` costs a measurable share of a cheap policy). Lower-case names.
+ */
+export function queuedResponseFields(c: FieldsContext): Record<string, string> {
+  return c.get('responseFields')
+}
+
 /** A response with `fields` plus the queued fields; the shell leaves its headers alone afterwards. */
 export function respondWithFields(
   c: FieldsContext,

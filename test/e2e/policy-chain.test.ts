@@ -75,7 +75,7 @@ describe.each(RUNTIMES)('jwt -> authorize -> rate-limit on a route, on %s', (run
     expect(first.status).toBe(200)
     const seen = (await first.json()) as { headers: Record<string, string> }
     expect(seen.headers['x-user-id']).toBe(`bob-${runtime}`)
-    expect(first.headers.get('ratelimit-policy')).toBe('2;w=60')
+    expect(first.headers.get('ratelimit-policy')).toBe('"rate";q=2;w=60')
     expect(first.headers.get('ratelimit-remaining')).toBe('1')
     expect((await get('/demo/echo/acme', bearer)).status).toBe(200)
     const limited = await get('/demo/echo/acme', bearer)

@@ -61,7 +61,10 @@ function expectHeaders(res: Response, policy: string) {
   expect(limit).toMatch(/^\d+$/)
   expect(remaining).toMatch(/^\d+$/)
   expect(reset).toMatch(/^\d+$/)
-  expect(res.headers.get('ratelimit')).toBe(`limit=${limit}, remaining=${remaining}, reset=${reset}`)
+  // The draft field names the reported window's policy item, whose quota is the legacy limit.
+  const item = /^"(rate|quota)";r=(\d+);t=(\d+)$/.exec(res.headers.get('ratelimit') ?? '')
+  expect(item?.slice(2)).toEqual([remaining, reset])
+  expect(policy).toContain(`"${item?.[1]}";q=${limit};`)
   if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
   else expect(res.headers.has('retry-after')).toBe(false)
 }
@@ -145,7 +148,7 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
     const responses = await burst(gateways, '/demo/echo/shared', 60, 12)
     expect(count(responses, 200)).toBe(20)
     expect(count(responses, 429)).toBe(40)
-    for (const res of responses) expectHeaders(res, '20;w=60')
+    for (const res of responses) expectHeaders(res, '"rate";q=20;w=60')
     const refused = responses.find((r) => r.status === 429) as Response
     expect(refused.headers.get('content-type')).toBe('application/problem+json')
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(30)
@@ -161,7 +164,7 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
         const res = await fetch(`${(gateways[i % 2] as GatewayProcess).url}/demo/echo/tiers`, { headers })
         await res.arrayBuffer()
         out.push(res.status)
-        if (res.status !== 401) expectHeaders(res, headers === pro ? '4;w=60' : headers === free ? '2;w=60' : '1;w=60')
+        if (res.status !== 401) expectHeaders(res, headers === pro ? '"rate";q=4;w=60' : headers === free ? '"rate";q=2;w=60' : '"rate";q=1;w=60')
       }
       return out
     }
@@ -173,7 +176,7 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
   it('keeps one bucket per api key (not per subject), counted across both processes', async () => {
     const a = await burst(gateways, '/demo/echo/keyed', 4, 1, { 'x-api-key': 'key-a-0123456789' })
     expect(a.map((r) => r.status)).toEqual([200, 200, 200, 429])
-    for (const r of a) expectHeaders(r, '3;w=60')
+    for (const r of a) expectHeaders(r, '"rate";q=3;w=60')
     // The same subject's other key has its own bucket.
     const b = await burst(gateways, '/demo/echo/keyed', 1, 1, { 'x-api-key': 'key-b-0123456789' })
     expect(b.map((r) => r.status)).toEqual([200])
@@ -185,7 +188,7 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
     const first = await burst([gateways[0] as GatewayProcess], '/demo/echo/quota', 3, 1, headers)
     expect(first.map((r) => r.status)).toEqual([200, 200, 200])
     const last = first.at(-1) as Response
-    expectHeaders(last, '100;w=1, 5;w=86400')
+    expectHeaders(last, '"rate";q=100;w=1, "quota";q=5;w=86400')
     expect(last.headers.get('ratelimit-limit')).toBe('5') // the quota has fewer left than the rate
     expect(last.headers.get('ratelimit-remaining')).toBe('2')
 
@@ -196,7 +199,7 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
     const after = await burst(gateways, '/demo/echo/quota', 3, 1, headers)
     expect(after.map((r) => r.status)).toEqual([200, 200, 429])
     const refused = after[2] as Response
-    expectHeaders(refused, '100;w=1, 5;w=86400')
+    expectHeaders(refused, '"rate";q=100;w=1, "quota";q=5;w=86400')
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(86_000)
     expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', detail: 'quota of 5 requests exceeded' })
   })
@@ -243,7 +246,7 @@ ${MODES.map(
     for (const mode of MODES) {
       const before = await burst([gw], `/demo/echo/${mode}`, 2, 1)
       expect(before.map((r) => r.status)).toEqual([200, 200])
-      expectHeaders(before[1] as Response, '3;w=60')
+      expectHeaders(before[1] as Response, '"rate";q=3;w=60')
       expect((before[1] as Response).headers.get('ratelimit-remaining')).toBe('1')
     }
 
@@ -291,7 +294,7 @@ ${MODES.map(
     expect(gw.lines.filter((l) => l.msg === 'rate limit store unavailable' && String(l.policy).startsWith('on-'))).toHaveLength(3)
     const closedAgain = await fetch(`${gw.url}/demo/echo/closed`)
     expect([200, 429]).toContain(closedAgain.status)
-    expectHeaders(closedAgain, '3;w=60')
+    expectHeaders(closedAgain, '"rate";q=3;w=60')
   })
 
   it('decides within the command timeout when redis hangs (SIGSTOP), then recovers', async () => {

@@ -55,19 +55,19 @@ describe('rate-limit: allowing and refusing', () => {
       const res = await app.request('/')
       expect(res.status).toBe(200)
       expect(res.headers.get('x-upstream')).toBe('1')
-      expect(res.headers.get('ratelimit-policy')).toBe('3;w=60')
+      expect(res.headers.get('ratelimit-policy')).toBe('"rate";q=3;w=60')
       expect(res.headers.get('ratelimit-limit')).toBe('3')
       expect(res.headers.get('ratelimit-remaining')).toBe(remaining)
       expect(Number(res.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(59)
-      expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^limit=3, remaining=${remaining}, reset=(59|60)$`))
+      expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^"rate";r=${remaining};t=(59|60)$`))
       expect(res.headers.has('retry-after')).toBe(false)
     }
     const res = await app.request('/')
     expect(res.status).toBe(429)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(59)
-    expect(res.headers.get('ratelimit-policy')).toBe('3;w=60')
-    expect(res.headers.get('ratelimit')).toMatch(/^limit=3, remaining=0, reset=(59|60)$/)
+    expect(res.headers.get('ratelimit-policy')).toBe('"rate";q=3;w=60')
+    expect(res.headers.get('ratelimit')).toMatch(/^"rate";r=0;t=(59|60)$/)
     expect(res.headers.get('ratelimit-remaining')).toBe('0')
     expect(res.headers.get('x-upstream')).toBeNull()
     expect(await res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'Rate limited' })
@@ -96,7 +96,7 @@ describe('rate-limit: allowing and refusing', () => {
     await sleep(350)
     expect(await statuses(app, 3)).toEqual([200, 200, 429])
     const res = await app.request('/')
-    expect(res.headers.get('ratelimit-policy')).toBe('2;w=1') // sub-second windows round up to 1s
+    expect(res.headers.get('ratelimit-policy')).toBe('"rate";q=2;w=1') // sub-second windows round up to 1s
     expect(res.headers.get('retry-after')).toBe('1')
   })
 })
@@ -178,7 +178,7 @@ describe('rate-limit: tiers, cost and burst', () => {
     expect(await statuses(app, 2, user('x', { plan: 'enterprise' }))).toEqual([200, 429])
     expect(await statuses(app, 2, user('n', {}))).toEqual([200, 429])
     const res = await app.request('/', user('p2', { plan: 'pro' }))
-    expect(res.headers.get('ratelimit-policy')).toBe('4;w=60')
+    expect(res.headers.get('ratelimit-policy')).toBe('"rate";q=4;w=60')
   })
 
   it('reads a tier claim by dotted path', async () => {
@@ -270,14 +270,14 @@ describe('rate-limit: quotas and api keys', () => {
   it('counts a quota on top of the rate, advertises both windows and reports the one with fewer left', async () => {
     const app = policyApp({ limit: { requests: 3, per: '1s', quota: { requests: 4, per: '1d' } }, key: 'ip' })
     const first = await app.request('/')
-    expect(first.headers.get('ratelimit-policy')).toBe('3;w=1, 4;w=86400')
+    expect(first.headers.get('ratelimit-policy')).toBe('"rate";q=3;w=1, "quota";q=4;w=86400')
     expect(first.headers.get('ratelimit-limit')).toBe('3') // rate: 2 left, quota: 3 left
     expect(first.headers.get('ratelimit-remaining')).toBe('2')
     expect(await statuses(app, 3)).toEqual([200, 200, 429]) // the rate refuses; refused requests do not eat the quota
     await sleep(1050)
     const last = await app.request('/')
     expect(last.status).toBe(200)
-    expect(last.headers.get('ratelimit')).toMatch(/^limit=4, remaining=0, reset=86(39\d|400)$/)
+    expect(last.headers.get('ratelimit')).toMatch(/^"quota";r=0;t=86(39\d|400)$/)
     const over = await app.request('/')
     expect(over.status).toBe(429)
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(86_000)
@@ -307,7 +307,7 @@ describe('rate-limit: a redis store that cannot be reached', () => {
     const started = performance.now()
     expect(await statuses(app, 3)).toEqual([200, 200, 429])
     expect(performance.now() - started).toBeLessThan(1_000)
-    expect((await app.request('/')).headers.get('ratelimit-policy')).toBe('2;w=60')
+    expect((await app.request('/')).headers.get('ratelimit-policy')).toBe('"rate";q=2;w=60')
     expect(init.lines.filter((l) => l.msg === 'rate limit store unavailable')).toHaveLength(1)
     expect(init.metrics.render()).toContain('gatehouse_rate_limit_store_up{policy="edge"} 0')
   })

@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
 import { GatewayError } from '../../../../internal/shell/errors.ts'
-import { addResponseFields } from '../../../../internal/shell/response-fields.ts'
+import { queuedResponseFields } from '../../../../internal/shell/response-fields.ts'
 import type { GatewayEnv } from '../../env.ts'
 import { definePolicy, inboundPolicy } from '../types.ts'
-import { rateLimitHeaders } from './headers.ts'
+import { rateLimitHeaders, setRateLimitFields } from './headers.ts'
 import { createBucketKey } from './key.ts'
 import { createLimiterSet } from './limiter.ts'
 import type { LimiterSet, Verdict } from './limiter.ts'
@@ -44,7 +44,7 @@ function bodyUnits(c: Context<GatewayEnv>, body: { perBytes: number; maxUnits: n
  * (rate-limiter-flexible's atomic increment, or reserved in batches; see README.md).
  * Limiters and the key function are built once per instance; each request consumes its cost
  * (by method, default 1) from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
- * Every counted response carries the IETF draft `RateLimit-Policy`/`RateLimit` fields and the
+ * Every counted response carries the IETF draft (-11) `RateLimit-Policy`/`RateLimit` fields and the
  * legacy `RateLimit-Limit/-Remaining/-Reset` headers. A failing Redis is decided at once by
  * `onStoreFailure`: count locally, admit (open, no headers) or 503 UNAVAILABLE (closed).
  */
@@ -66,8 +66,9 @@ export const rateLimit = definePolicy({
     const keyOf = createBucketKey(o.key, o.trustedProxies)
 
     const limiterFor = (c: Context<GatewayEnv>): LimiterSet => {
+      if (o.tiers === undefined) return base
       const claims = c.get('principal')?.claims
-      if (o.tiers === undefined || claims === undefined) return base
+      if (claims === undefined) return base
       const tier = claimValue(claims, o.tiers.claim)
       return (tier !== undefined ? tiers.get(tier) : undefined) ?? base
     }
@@ -78,20 +79,20 @@ export const rateLimit = definePolicy({
       throw new GatewayError('UNAVAILABLE', 'rate limit store unavailable', { cause: err, headers })
     }
     const decided = (c: Context<GatewayEnv>, verdict: Verdict): void => {
-      const headers = rateLimitHeaders(verdict)
       if (!verdict.allowed) {
         const w = verdict.window
-        throw new GatewayError('RATE_LIMITED', `${w === verdict.windows[0] ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`, { headers })
+        const message = `${w.name === 'rate' ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`
+        throw new GatewayError('RATE_LIMITED', message, { headers: rateLimitHeaders(verdict) })
       }
       // Queued for the shell to write with the response (no Headers copy on the proxy path).
-      addResponseFields(c, headers)
+      setRateLimitFields(queuedResponseFields(c), verdict)
     }
 
     // Not async: an in-process counter answers synchronously, so the memory store adds no
     // promise or microtask of its own; a Redis answer continues in `then`.
     return inboundPolicy(function rateLimit(c) {
       const key = keyOf(c)
-      const cost = (costs.get(c.req.method) ?? 1) + (bodyCost ? bodyUnits(c, bodyCost) : 0)
+      const cost = (costs.size === 0 ? 1 : (costs.get(c.req.method) ?? 1)) + (bodyCost ? bodyUnits(c, bodyCost) : 0)
       let answer: Verdict | Promise<Verdict>
       try {
         answer = limiterFor(c).consume(key, cost)

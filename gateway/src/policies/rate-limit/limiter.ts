@@ -1,7 +1,9 @@
 import type { Limit } from './options.ts'
 
-/** One counted window as advertised: `requests` per `perMs`. */
+/** One counted window as advertised: `requests` per `perMs`, named as a quota policy of the IETF fields. */
 export interface Window {
+  /** `rate` (the sustained rate) or `quota` (the long window). */
+  readonly name: 'rate' | 'quota'
   readonly requests: number
   readonly perMs: number
 }
@@ -56,9 +58,12 @@ export function burstWindowMs(limit: Limit): number {
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000))
 
-/** `RateLimit-Policy`: one `requests;w=seconds` item per window (at least 1 s). */
+/**
+ * `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-11): one `"name";q=requests;w=seconds`
+ * item per window, the window at least 1 s.
+ */
 export function policyHeader(windows: readonly Window[]): string {
-  return windows.map((w) => `${w.requests};w=${Math.max(1, seconds(w.perMs))}`).join(', ')
+  return windows.map((w) => `"${w.name}";q=${w.requests};w=${Math.max(1, seconds(w.perMs))}`).join(', ')
 }
 
 /**
@@ -69,8 +74,8 @@ export function policyHeader(windows: readonly Window[]): string {
  * Each step continues synchronously when its counter answered synchronously.
  */
 export function createLimiterSet(limit: Limit, keyPrefix: string, make: CounterFactory): LimiterSet {
-  const rate: Window = { requests: limit.requests, perMs: limit.per }
-  const quotaWindow: Window | undefined = limit.quota && { requests: limit.quota.requests, perMs: limit.quota.per }
+  const rate: Window = { name: 'rate', requests: limit.requests, perMs: limit.per }
+  const quotaWindow: Window | undefined = limit.quota && { name: 'quota', requests: limit.quota.requests, perMs: limit.quota.per }
   const windows = quotaWindow ? [rate, quotaWindow] : [rate]
   const policy = policyHeader(windows)
   const sustained = make({ keyPrefix, points: limit.requests, durationMs: limit.per })
