@@ -70,7 +70,7 @@ describe('rate-limit: allowing and refusing', () => {
     expect(res.headers.get('ratelimit')).toMatch(/^"rate";r=0;t=(59|60)$/)
     expect(res.headers.get('ratelimit-remaining')).toBe('0')
     expect(res.headers.get('x-upstream')).toBeNull()
-    expect(await res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'Rate limited' })
+    expect(await res.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'Rate limited', 'violated-policies': ['rate'] })
   })
 
   it('puts the headers on error responses from further down the chain too', async () => {
@@ -281,7 +281,7 @@ describe('rate-limit: quotas and api keys', () => {
     const over = await app.request('/')
     expect(over.status).toBe(429)
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(86_000)
-    expect(await over.json()).toMatchObject({ detail: 'quota of 4 requests exceeded' })
+    expect(await over.json()).toMatchObject({ detail: 'quota of 4 requests exceeded', 'violated-policies': ['quota'] })
   })
 
   it('keys by the id of the api key (key_id claim), so one subject with two keys has two buckets', async () => {

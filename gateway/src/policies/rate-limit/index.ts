@@ -82,7 +82,8 @@ export const rateLimit = definePolicy({
       if (!verdict.allowed) {
         const w = verdict.window
         const message = `${w.name === 'rate' ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`
-        throw new GatewayError('RATE_LIMITED', message, { headers: rateLimitHeaders(verdict) })
+        // `violated-policies`: the draft's quota-exceeded member, naming the refusing policy item.
+        throw new GatewayError('RATE_LIMITED', message, { headers: rateLimitHeaders(verdict), extensions: { 'violated-policies': [w.name] } })
       }
       // Queued for the shell to write with the response (no Headers copy on the proxy path).
       setRateLimitFields(queuedResponseFields(c), verdict)
