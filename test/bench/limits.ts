@@ -4,7 +4,7 @@
  * real redis-server, one round trip per request (redis) and reserving 100 units per round trip (batched). Reports req/s, latency, the gateway's CPU per request and each limiter's
  * ratio to the bare route (targets: memory >= 0.95x, redis >= 0.75x of bare req/s).
  *
- *   npm run bench:limits -- [--duration 5] [--warmup 2] [--connections 64] [--rounds 1] [--no-pin]
+ *   npm run bench:limits -- [--duration 5] [--warmup 2] [--connections 64] [--rounds 1|5] [--no-pin]
  *                           [--gateway-args="--access-log off"]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -108,8 +108,11 @@ async function main(): Promise<void> {
       if (why) throw new Error(`${url}: ${why}\n${child.output()}`)
     }
     console.log(`limits bench: ${tool}, ${connections} connections, ${warmupS} s warm-up + ${durationS} s per route, ${rounds} round(s), pinning ${pin ? 'on' : 'off'}`)
+    // Each round starts one route later (bare, chain, ... then chain, memory, ..., bare): a route's
+    // place in the sequence (what ran before it, the heap it inherits) moved ratios by several
+    // percent, so with rounds a multiple of the route count every route runs in every place once.
     for (let round = 0; round < rounds; round++)
-      for (const route of ROUTES) {
+      for (const route of ROUTES.map((_, i) => ROUTES[(i + round) % ROUTES.length]!)) {
         const url = `http://127.0.0.1:${port}${route.path}`
         const probe = await fetch(url)
         await probe.arrayBuffer()
