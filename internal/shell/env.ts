@@ -13,7 +13,7 @@ export interface ShellVariables {
   remoteAddress: string | undefined
   /**
    * Headers for the response, set by the shell whatever answers: `x-request-id`, `traceparent`,
-   * and what middleware adds with `addResponseFields` (response-fields.ts). Lower-case names.
+   * and what middleware sets on `queuedResponseFields` (response-fields.ts). Lower-case names.
    */
   responseFields: Record<string, string>
   /** The response `respondWithFields` built (its headers already hold `responseFields`). */

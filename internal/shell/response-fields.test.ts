@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addResponseFields, respondWithFields } from './response-fields.ts'
+import { queuedResponseFields, respondWithFields } from './response-fields.ts'
 import { createShell } from './shell.ts'
 
 function testShell() {
@@ -11,7 +11,7 @@ describe('response fields', () => {
   it('puts the correlation headers and queued fields on a handler response, queued ones winning', async () => {
     const shell = testShell()
     shell.app.get('/x', (c) => {
-      addResponseFields(c, { 'ratelimit-remaining': '4' })
+      queuedResponseFields(c)['ratelimit-remaining'] = '4'
       return new Response('ok', { headers: { 'x-request-id': 'from-upstream', 'ratelimit-remaining': '99', 'x-kept': '1' } })
     })
     const res = await shell.app.request('/x', { headers: { 'x-request-id': 'abc-123' } })
@@ -24,7 +24,7 @@ describe('response fields', () => {
   it('reaches an immutable response (a fetch redirect) by copying it once', async () => {
     const shell = testShell()
     shell.app.get('/r', (c) => {
-      addResponseFields(c, { 'x-extra': 'yes' })
+      queuedResponseFields(c)['x-extra'] = 'yes'
       return Response.redirect('http://example.test/next', 302)
     })
     const res = await shell.app.request('/r', { headers: { 'x-request-id': 'abc-123' } })
@@ -38,7 +38,7 @@ describe('response fields', () => {
     const shell = testShell()
     const record: Record<string, string> = { 'content-type': 'text/plain', traceparent: 'upstream-value' }
     shell.app.get('/f', (c) => {
-      addResponseFields(c, { 'x-extra': 'yes' })
+      queuedResponseFields(c)['x-extra'] = 'yes'
       return respondWithFields(c, 'body', 201, record)
     })
     const res = await shell.app.request('/f', { headers: { 'x-request-id': 'abc-123' } })

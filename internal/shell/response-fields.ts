@@ -1,6 +1,6 @@
 /**
  * Headers the shell puts on every response: the correlation headers, plus whatever middleware
- * queues with `addResponseFields` (e.g. rate-limit fields). Queued fields win over the handler's.
+ * sets on the queue (`queuedResponseFields`, e.g. rate-limit fields). Queued fields win over the handler's.
  *
  * Why queue instead of editing `c.res.headers` after `next()`: on Node, reading `.headers` of a
  * response built from a plain record turns that record into WHATWG `Headers`, and writing them
@@ -20,14 +20,10 @@ interface ResponseContext extends FieldsContext {
   res: Response
 }
 
-/** Queues response headers (replacing queued ones of the same names). Names must be lower-case. */
-export function addResponseFields(c: FieldsContext, fields: Readonly<Record<string, string>>): void {
-  Object.assign(c.get('responseFields'), fields)
-}
-
 /**
- * The queue itself, for a middleware that sets several fields on every request (a record of its
- * own copied in with `addResponseFields` costs a measurable share of a cheap policy). Lower-case names.
+ * The queue of response fields: a middleware sets its fields on it (lower-case names; a set name
+ * replaces a queued one), directly rather than through a record of its own copied in, which cost
+ * a measurable share of a cheap policy.
  */
 export function queuedResponseFields(c: FieldsContext): Record<string, string> {
   return c.get('responseFields')

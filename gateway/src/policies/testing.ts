@@ -18,7 +18,7 @@ export function testInit(name: string): PolicyInit & { readonly lines: Record<st
 
 /**
  * The part of the CN shell policy tests need around a policy that queues response fields
- * (`addResponseFields`): an empty queue before, the queue put on whatever response came back after.
+ * (`queuedResponseFields`): an empty queue before, the queue put on whatever response came back after.
  */
 export const shellFields: GatewayMiddleware = async (c, next) => {
   c.set('responseFields', {})
