@@ -1,6 +1,6 @@
 import { connectIoredis } from './runtime/ioredis.ts'
 
-/** A shared Redis connection. `client` is the ioredis instance handed to rate-limiter-flexible. */
+/** A shared Redis connection. `client` is the ioredis instance the rate-limit counters call. */
 export interface RedisConnection {
   readonly client: object
   /** Connected and past the ready check: commands will be sent (else they fail at once). */

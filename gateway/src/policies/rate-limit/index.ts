@@ -41,7 +41,7 @@ function bodyUnits(c: Context<GatewayEnv>, body: { perBytes: number; maxUnits: n
 /**
  * Limits requests per key (client ip, subject, tenant, api key, route, a header, or a
  * combination), in memory (synchronous fixed-window counters) or in a shared Redis
- * (rate-limiter-flexible's atomic increment, or reserved in batches; see README.md).
+ * (atomic increments, those of one event-loop turn in one round trip, or reserved in batches; see README.md).
  * Limiters and the key function are built once per instance; each request consumes its cost
  * (by method, default 1) from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
  * Every counted response carries the IETF draft (-11) `RateLimit-Policy`/`RateLimit` fields and the

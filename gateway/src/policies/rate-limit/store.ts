@@ -1,10 +1,10 @@
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import { sharedRedis } from '../../stores/redis.ts'
 import type { PolicyInit } from '../types.ts'
 import type { Counter, CounterFactory, Take } from './limiter.ts'
 import { memoryCounter } from './memory-counter.ts'
 import type { OnStoreFailure, RateLimitOptions } from './options.ts'
 import { BatchedRedisCounter } from './redis-batch.ts'
+import { redisIncrementCounter } from './redis-increments.ts'
 import type { Batch } from './store-options.ts'
 import { createStoreHealth } from './store-health.ts'
 import type { StoreHealth } from './store-health.ts'
@@ -26,17 +26,11 @@ export function batchSize(batch: Batch | undefined, points: number): number {
   return batch === undefined ? 1 : Math.min(batch.tokens, Math.floor(batch.share * points))
 }
 
-const admitted = (res: RateLimiterRes): Take => ({ ok: true, remaining: res.remainingPoints, msLeft: Math.max(0, res.msBeforeNext) })
-const overOrFailed = (rejection: unknown): Take => {
-  // Over the limit, rate-limiter-flexible rejects with a RateLimiterRes, which is not an Error.
-  if (rejection instanceof RateLimiterRes) return { ok: false, remaining: 0, msLeft: Math.max(0, rejection.msBeforeNext) }
-  throw rejection
-}
-
 /**
  * The store of a policy instance. `memory`: counters in this process. `redis`: counters in
- * Redis over the process's shared connection, one round trip per window touched
- * (rate-limiter-flexible's RateLimiterRedis), or reserved in batches (`batch`, BatchedRedisCounter);
+ * Redis over the process's shared connection, exact, each window touched counted in the one
+ * script call that carries the increments of one event-loop turn (redisIncrementCounter), or
+ * reserved in batches (`batch`, BatchedRedisCounter);
  * each guarded so a failure is decided at once: with `local`, an in-memory twin (the insurance)
  * counts in this process until Redis answers again; with `open` or `closed` the counter throws
  * StoreUnavailable.
@@ -62,15 +56,10 @@ export function createStore(o: RateLimitOptions, init: PolicyInit): RateLimitSto
     const store: Counter =
       size >= 2
         ? new BatchedRedisCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS, batch: size })
-        : perRequest(new RateLimiterRedis({ storeClient: connection.client, rejectIfRedisNotReady: true, keyPrefix: c.keyPrefix, points: c.points, duration: durationS }))
+        : redisIncrementCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS })
     return guarded(store, onStoreFailure === 'local' ? memoryCounter(c) : undefined, health)
   }
   return { make, keyPrefix: `${prefix}${init.name}`, onStoreFailure }
-}
-
-/** One round trip per request: the library's atomic increment, its over-the-limit rejection as an answer. */
-function perRequest(limiter: RateLimiterRedis): Counter {
-  return { consume: (key, points) => limiter.consume(key, points).then(admitted, overOrFailed) }
 }
 
 /** A store counter that never hangs on a failing store: it skips or falls back, per `health`. */

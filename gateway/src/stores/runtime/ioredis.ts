@@ -20,8 +20,6 @@ export function connectIoredis(url: string, o: RedisConnectOptions): RedisConnec
     autoResendUnfulfilledCommands: false,
     retryStrategy: retryDelayMs,
     lazyConnect: false,
-    // Commands issued in the same tick (concurrent requests) go out in one write.
-    enableAutoPipelining: true,
   })
   // Failures are seen (and counted, and logged once) per operation by the stores; an 'error'
   // event without a listener would crash the process instead.
