@@ -1,7 +1,7 @@
 /**
  * Rate-limit bench: one gateway process, five routes to the same origin, measured one after the
  * other in the same run: no policy (bare), one trivial policy (chain), a `rate-limit` on the memory store, and the same on a
- * real redis-server, one round trip per request (redis) and reserving 100 units per round trip (batched). Reports req/s, latency, the gateway's CPU per request and each limiter's
+ * real redis-server, every request counted in Redis (redis) and reserving 100 units per round trip (batched). Reports req/s, latency, the gateway's CPU per request and each limiter's
  * ratio to the bare route (targets: memory >= 0.95x, redis >= 0.75x of bare req/s).
  *
  *   npm run bench:limits -- [--duration 5] [--warmup 2] [--connections 64] [--rounds 1|5] [--no-pin]

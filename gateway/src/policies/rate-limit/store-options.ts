@@ -43,7 +43,7 @@ export const RedisStore = z
     batch: Batch.optional().describe(
       'Reserve units from Redis in batches and spend them in this process: most requests cost no round trip. ' +
         'Never admits more than the limit across gateways; reserved units unspent at the end of a window are lost ' +
-        '(up to gateways x (batch - 1) refused early per window, see README). Default: one round trip per request, exact',
+        '(up to gateways x (batch - 1) refused early per window, see README). Default: every request counted in Redis, exact (the requests of one event-loop turn share a round trip)',
     ),
   })
   .strict()
