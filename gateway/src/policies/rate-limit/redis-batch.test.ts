@@ -1,37 +1,26 @@
 import { Hono } from 'hono'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRedis } from '../../../../test/support/redis-server.ts'
-import type { RedisServer } from '../../../../test/support/redis-server.ts'
 import { renderProblem } from '../../../../internal/shell/errors.ts'
 import type { GatewayEnv } from '../../env.ts'
-import { closeRedisConnections, sharedRedis } from '../../stores/redis.ts'
 import { shellFields, testInit } from '../testing.ts'
 import { rateLimit } from './index.ts'
+import { scriptCalls as scriptCallsOf, startRedisFixture } from './runtime/redis-testing.ts'
+import type { RedisFixture } from './runtime/redis-testing.ts'
 
 // A real redis-server; each "gateway" is a policy instance of its own (its own reservations),
 // as in separate processes. Every test uses its own policy name, so its own Redis keys.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-let redis: RedisServer
+let fixture: RedisFixture
 let admin: Redis
 
 beforeAll(async () => {
-  redis = await startRedis()
-  admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 })
-  await admin.connect()
-  // The policies' shared connection (same url and command timeout): ready before counting, or the insurance would count.
-  const connection = sharedRedis(redis.url, 2_000)
-  const deadline = Date.now() + 5_000
-  while (!connection.ready && Date.now() < deadline) await sleep(10)
-  expect(connection.ready).toBe(true)
+  fixture = await startRedisFixture()
+  admin = fixture.admin
 })
-afterAll(async () => {
-  await closeRedisConnections()
-  admin?.disconnect()
-  await redis?.stop()
-})
+afterAll(() => fixture?.stop())
 
 /** One gateway: the policy behind a shell that sets the peer address, before a 200 upstream. */
 function gateway(name: string, limit: Record<string, unknown>, batch?: Record<string, unknown>, onStoreFailure?: string) {
@@ -42,19 +31,13 @@ function gateway(name: string, limit: Record<string, unknown>, batch?: Record<st
     c.set('remoteAddress', '192.0.2.1')
     await next()
   })
-  const store = { redis: { url: redis.url, commandTimeout: '2s', ...(batch ? { batch } : {}) } }
+  const store = { redis: { url: fixture.redis.url, commandTimeout: '2s', ...(batch ? { batch } : {}) } }
   app.use('*', rateLimit.create(rateLimit.options.parse({ limit, key: 'ip', store, onStoreFailure }), testInit(name)))
   app.all('*', () => new Response('ok'))
   return app
 }
 
-/** Script calls Redis executed so far (EVALSHA, plus EVAL when a script was not loaded yet). */
-async function scriptCalls(): Promise<number> {
-  const stats = await admin.info('commandstats')
-  let calls = 0
-  for (const m of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1])
-  return calls
-}
+const scriptCalls = () => scriptCallsOf(admin)
 
 /** Redis keys' values under a policy (its windows' counters). */
 async function counters(name: string): Promise<Record<string, number>> {
@@ -158,7 +141,7 @@ describe('rate-limit on redis with batching', () => {
   it('spends what it holds when redis dies, then applies onStoreFailure to the next reservation', async () => {
     const app = gateway('down', { requests: 100, per: '1m' }, { tokens: 5 }, 'closed')
     expect((await app.request('/')).status).toBe(200) // reserves 5, spends 1
-    await redis.kill()
+    await fixture.redis.kill()
     for (let i = 0; i < 4; i++) expect((await app.request('/')).status).toBe(200)
     const res = await app.request('/')
     expect(res.status).toBe(503)

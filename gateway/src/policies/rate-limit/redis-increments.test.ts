@@ -1,44 +1,25 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRedis } from '../../../../test/support/redis-server.ts'
-import type { RedisServer } from '../../../../test/support/redis-server.ts'
-import { closeRedisConnections, sharedRedis } from '../../stores/redis.ts'
 import type { Take } from './limiter.ts'
 import { redisIncrementCounter, redisIncrements } from './redis-increments.ts'
+import { scriptCalls as scriptCallsOf, startRedisFixture } from './runtime/redis-testing.ts'
+import type { RedisFixture } from './runtime/redis-testing.ts'
 
 // A real redis-server; the counters use the gateway's shared connection, as the policy does.
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-let redis: RedisServer
+let fixture: RedisFixture
 let admin: Redis
 let client: object
 
 beforeAll(async () => {
-  redis = await startRedis()
-  admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 })
-  await admin.connect()
-  const connection = sharedRedis(redis.url, 2_000)
-  const deadline = Date.now() + 5_000
-  while (!connection.ready && Date.now() < deadline) await sleep(10)
-  expect(connection.ready).toBe(true)
-  client = connection.client
+  fixture = await startRedisFixture()
+  admin = fixture.admin
+  client = fixture.client
 })
-afterAll(async () => {
-  await closeRedisConnections()
-  admin?.disconnect()
-  await redis?.stop()
-})
+afterAll(() => fixture?.stop())
 
-/** Script calls Redis executed so far (EVALSHA, plus EVAL when a script was not loaded yet). */
-async function scriptCalls(): Promise<number> {
-  const stats = await admin.info('commandstats')
-  let calls = 0
-  for (const m of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1])
-  return calls
-}
-
+const scriptCalls = () => scriptCallsOf(admin)
 const settle = (takes: (Take | Promise<Take>)[]) => Promise.allSettled(takes)
 
 describe('redis increments, the requests of one event-loop turn in one script call', () => {
@@ -118,7 +99,7 @@ describe('redis increments, the requests of one event-loop turn in one script ca
   // Last: it kills the server.
   it('rejects every request of the call at once when Redis is gone (the policy then falls back)', async () => {
     const counter = redisIncrementCounter({ client, keyPrefix: 'test:down', points: 10, durationS: 60 })
-    await redis.kill()
+    await fixture.redis.kill()
     const started = Date.now()
     const results = await settle(Array.from({ length: 5 }, () => counter.consume('k', 1)))
     expect(results.every((r) => r.status === 'rejected')).toBe(true)
