@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Code, ConnectError, createClient } from '@connectrpc/connect'
 import type { Client } from '@connectrpc/connect'
 import { createConnectTransport } from '@connectrpc/connect-node'
-import { Agent as HttpsAgent } from 'node:https'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BundleConflictSchema, BundleProblemsSchema, ControlService } from '../../proto/gen/gatehouse/control/v1/control_pb.ts'
@@ -348,6 +348,55 @@ describe('control gateway over HTTPS with client certificates (no JWT)', () => {
       ['spiffe://example.org/ns/acme/sa/billing', 'ApplyBundle', 'PERMISSION_DENIED'],
       ['CN=legacy-client', 'ApplyBundle', 'ok'],
     ])
+  })
+
+  it('answers a refused upload with its 403 after the body, however slowly the body comes (no broken pipe)', async () => {
+    // Refused at its headers, the rest of the body used to be drained for 500 ms and the
+    // connection then closed under the client still writing: EPIPE instead of the answer.
+    const body = JSON.stringify({ files: bundle('http://127.0.0.1:9', 'slow'), expectedHash: '' })
+    const outcome = await new Promise<{ status?: number; text: string; error?: string; written: boolean }>((resolve) => {
+      const req = httpsRequest(`${control.url}/gatehouse.control.v1.ControlService/ApplyBundle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        agent: new HttpsAgent({ keepAlive: true, ca: pki.ca.cert, cert: pki.spiffeClient.cert, key: pki.spiffeClient.key }),
+      })
+      let status: number | undefined
+      let text = ''
+      let error: string | undefined
+      const done = () => {
+        clearTimeout(timer)
+        resolve({ status, text, error, written: req.writableFinished })
+      }
+      const timer = setTimeout(() => {
+        error = 'not done within 10 s'
+        done()
+      }, 10_000)
+      req.on('error', (err) => (error = err.message))
+      req.on('response', (res) => {
+        status = res.statusCode
+        res.setEncoding('utf8').on('data', (d: string) => (text += d))
+      })
+      // Done when the exchange is over: the answer read and the body written, or an error.
+      req.on('close', done)
+      // The body in ten pieces over a second, as a big bundle would come over a slow link.
+      req.flushHeaders()
+      const piece = Math.ceil(body.length / 10)
+      let sent = 0
+      const more = setInterval(() => {
+        if (req.destroyed) return clearInterval(more)
+        const next = body.slice(sent, sent + piece)
+        sent += piece
+        if (sent < body.length) req.write(next)
+        else {
+          clearInterval(more)
+          req.end(next)
+        }
+      }, 100)
+    })
+    expect(outcome.error).toBeUndefined()
+    expect(outcome.written).toBe(true)
+    expect(outcome.status).toBe(403)
+    expect(JSON.parse(outcome.text)).toMatchObject({ code: 'PERMISSION_DENIED' })
   })
 
   it('the CLI presents a client certificate with --ca, --cert and --key', async () => {

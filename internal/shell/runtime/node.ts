@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls'
 import { getRequestListener } from '@hono/node-server'
 import { listenGrpcIngress } from './node-grpc-ingress.ts'
 import { createNodeHttpClient } from './node-http-client.ts'
+import { lingerAfterResponse } from './node-linger.ts'
 import { onFirstProcessSignal } from './process-signals.ts'
 import { clientCertificateOf, nodeTlsServerOptions } from './tls-node.ts'
 import type { Listener, Runtime, ServeOptions } from './types.ts'
@@ -14,7 +15,15 @@ import type { ClientCertificate, ConnInfo } from '../env.ts'
 
 async function serve({ fetch, hostname, port, tls }: ServeOptions): Promise<Listener> {
   const askClient = tls?.clientCa !== undefined
-  const listener = getRequestListener((request, env) => fetch(request, new NodeConnInfo(env.incoming, env.outgoing, askClient)))
+  // Not @hono/node-server's clean-up of unread bodies (it closes the connection 500 ms after the
+  // response): ours lets a slow upload that was answered early finish (node-linger.ts).
+  const respond = getRequestListener((request, env) => fetch(request, new NodeConnInfo(env.incoming, env.outgoing, askClient)), {
+    autoCleanupIncoming: false,
+  })
+  const listener = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    if (incoming.method !== 'GET' && incoming.method !== 'HEAD') outgoing.once('finish', () => lingerAfterResponse(incoming))
+    return respond(incoming, outgoing)
+  }
   const httpOptions = {
     requestTimeout: 0, // a 1 GiB upload may take long; headersTimeout still bounds slow clients
     headersTimeout: 30_000,
