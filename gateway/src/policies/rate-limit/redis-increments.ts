@@ -88,6 +88,7 @@ export class RedisIncrements {
     this.#scheduled = false
     const all = this.#pending
     this.#pending = []
+    if (all.length === 0) return
     if (all.length <= MAX_KEYS_PER_CALL) return this.#send(all)
     for (let start = 0; start < all.length; start += MAX_KEYS_PER_CALL) this.#send(all.slice(start, start + MAX_KEYS_PER_CALL))
   }
