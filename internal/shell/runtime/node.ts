@@ -16,7 +16,9 @@ import type { ClientCertificate, ConnInfo } from '../env.ts'
 async function serve({ fetch, hostname, port, tls }: ServeOptions): Promise<Listener> {
   const askClient = tls?.clientCa !== undefined
   // Not @hono/node-server's clean-up of unread bodies (it closes the connection 500 ms after the
-  // response): ours lets a slow upload that was answered early finish (node-linger.ts).
+  // response): ours lets a slow upload that was answered early finish (node-linger.ts). With it
+  // off, node-server hands the body over as Readable.toWeb(incoming), without its own wrapper
+  // (which could also replay a body that arrived whole before its client disconnected).
   const respond = getRequestListener((request, env) => fetch(request, new NodeConnInfo(env.incoming, env.outgoing, askClient)), {
     autoCleanupIncoming: false,
   })
