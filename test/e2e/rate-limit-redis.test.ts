@@ -52,6 +52,16 @@ const metric = async (gw: GatewayProcess, series: string): Promise<number | unde
   return line === undefined ? undefined : Number(line.slice(series.length + 1))
 }
 
+/** The sum over the gateways of every series starting with `prefix`. */
+const sumOf = async (gws: GatewayProcess[], prefix: string): Promise<number> => {
+  let sum = 0
+  for (const gw of gws) {
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    for (const line of text.split('\n')) if (line.startsWith(prefix)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
+
 /** Every counted response carries both header formats, consistent with each other. */
 function expectHeaders(res: Response, policy: string) {
   expect(res.headers.get('ratelimit-policy')).toBe(policy)
@@ -152,6 +162,12 @@ describe('rate-limit on a shared redis, two gateway processes (node and bun)', (
     const refused = responses.find((r) => r.status === 429) as Response
     expect(refused.headers.get('content-type')).toBe('application/problem+json')
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(30)
+    // Every request counted in Redis; the calls that carried them are counted too.
+    const increments = await sumOf(gateways, 'gatehouse_rate_limit_redis_increments_total{')
+    const calls = await sumOf(gateways, 'gatehouse_rate_limit_redis_calls_total{')
+    expect(increments).toBeGreaterThanOrEqual(60)
+    expect(calls).toBeGreaterThan(0)
+    expect(calls).toBeLessThanOrEqual(increments) // fewer when requests arrived together (40-49 calls for 62 here)
   })
 
   it('chooses limits by a jwt claim, counted across both processes', async () => {

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRegistry } from '../../../../internal/shell/metrics.ts'
 import type { Take } from './limiter.ts'
-import { redisIncrementCounter, redisIncrements } from './redis-increments.ts'
+import { incrementMetrics, RedisIncrements, redisIncrementCounter, redisIncrements } from './redis-increments.ts'
 import { scriptCalls as scriptCallsOf, startRedisFixture } from './runtime/redis-testing.ts'
 import type { RedisFixture } from './runtime/redis-testing.ts'
 
@@ -89,6 +90,16 @@ describe('redis increments, the requests of one event-loop turn in one script ca
     const take = await counter.consume('k', 1)
     expect(take).toMatchObject({ ok: true, remaining: 5, msLeft: 30_000 })
     expect(await admin.ttl('test:ttl:k')).toBeGreaterThan(25)
+  })
+
+  it('counts its calls and the increments they carried (the coalescing an operator sees in /metrics)', async () => {
+    const registry = createRegistry()
+    const queue = new RedisIncrements(client, incrementMetrics(registry, 'redis://127.0.0.1:6379/0'))
+    await Promise.all(Array.from({ length: 5 }, (_, i) => queue.add(`test:metrics:${i % 2}`, 1, 60, 10)))
+    await queue.add('test:metrics:0', 1, 60, 10)
+    const text = registry.render()
+    expect(text).toContain('gatehouse_rate_limit_redis_calls_total{store="redis://127.0.0.1:6379/0"} 2')
+    expect(text).toContain('gatehouse_rate_limit_redis_increments_total{store="redis://127.0.0.1:6379/0"} 6')
   })
 
   it('one queue per connection: every window counted on it joins the same call', () => {

@@ -1,3 +1,4 @@
+import type { CounterChild, Registry } from '../../../../internal/shell/metrics.ts'
 import type { Counter, Take } from './limiter.ts'
 
 /**
@@ -60,11 +61,13 @@ const afterIo: (fn: () => void) => void = typeof setImmediate === 'function' ? (
  */
 export class RedisIncrements {
   readonly #call: IncrementMany
+  readonly #seen: IncrementMetrics | undefined
   #pending: Pending[] = []
   #scheduled = false
   readonly #flush = () => this.flush()
 
-  constructor(client: object) {
+  constructor(client: object, metrics?: IncrementMetrics) {
+    this.#seen = metrics
     const c = client as Partial<ScriptClient> & Record<string, unknown>
     if (typeof c.defineCommand !== 'function') throw new TypeError('the redis rate-limit store needs an ioredis client (defineCommand)')
     // No numberOfKeys: the call names it first.
@@ -102,6 +105,8 @@ export class RedisIncrements {
       args[n + 2 * i] = p.points
       args[n + 2 * i + 1] = p.durationS
     }
+    this.#seen?.calls.inc()
+    this.#seen?.increments.inc(n)
     let reply: Promise<unknown>
     try {
       reply = this.#call(n, ...args)
@@ -138,13 +143,33 @@ function answer(batch: Pending[], value: unknown): void {
   }
 }
 
+/** What a queue counts: its script calls and the increments they carried (their ratio is the coalescing). */
+export interface IncrementMetrics {
+  readonly calls: CounterChild
+  readonly increments: CounterChild
+}
+
+/** The two counters of a store's queue, by store address (no credentials). */
+export function incrementMetrics(metrics: Registry, store: string): IncrementMetrics {
+  const labels = { store }
+  return {
+    calls: metrics.counter('gatehouse_rate_limit_redis_calls_total', 'Script calls the unbatched Redis rate-limit counters sent', ['store']).labels(labels),
+    increments: metrics
+      .counter('gatehouse_rate_limit_redis_increments_total', 'Window increments those calls carried (one per request and window counted)', ['store'])
+      .labels(labels),
+  }
+}
+
 const perClient = new WeakMap<object, RedisIncrements>()
 
-/** The increments queue of a Redis client (one per connection, shared by every window counted on it). */
-export function redisIncrements(client: object): RedisIncrements {
+/**
+ * The increments queue of a Redis client (one per connection, shared by every window counted on
+ * it); `metrics` are taken by the first caller, whose registry is the process's.
+ */
+export function redisIncrements(client: object, metrics?: IncrementMetrics): RedisIncrements {
   let q = perClient.get(client)
   if (q === undefined) {
-    q = new RedisIncrements(client)
+    q = new RedisIncrements(client, metrics)
     perClient.set(client, q)
   }
   return q
@@ -152,6 +177,7 @@ export function redisIncrements(client: object): RedisIncrements {
 
 export interface IncrementCounterOptions {
   readonly client: object
+  readonly metrics?: IncrementMetrics
   /** Redis key prefix of the window (rate-limiter-flexible's: the key follows after a colon). */
   readonly keyPrefix: string
   readonly points: number
@@ -161,7 +187,7 @@ export interface IncrementCounterOptions {
 
 /** A Redis window counted exactly, per request, the requests of one turn of the event loop in one round trip. */
 export function redisIncrementCounter(o: IncrementCounterOptions): Counter {
-  const q = redisIncrements(o.client)
+  const q = redisIncrements(o.client, o.metrics)
   const prefix = `${o.keyPrefix}:`
   return { consume: (key, points) => q.add(prefix + key, points, o.durationS, o.points) }
 }

@@ -4,7 +4,7 @@ import type { Counter, CounterFactory, Take } from './limiter.ts'
 import { memoryCounter } from './memory-counter.ts'
 import type { OnStoreFailure, RateLimitOptions } from './options.ts'
 import { BatchedRedisCounter } from './redis-batch.ts'
-import { redisIncrementCounter } from './redis-increments.ts'
+import { incrementMetrics, redisIncrementCounter } from './redis-increments.ts'
 import type { Batch } from './store-options.ts'
 import { createStoreHealth } from './store-health.ts'
 import type { StoreHealth } from './store-health.ts'
@@ -41,9 +41,11 @@ export function createStore(o: RateLimitOptions, init: PolicyInit): RateLimitSto
   const { url, prefix, commandTimeout, batch } = o.store.redis
   const connection = sharedRedis(url, commandTimeout)
   const where = new URL(url)
+  const address = `${where.protocol}//${where.host}${where.pathname}`
+  const increments = incrementMetrics(init.metrics, address)
   const health = createStoreHealth({
     policy: init.name,
-    store: `${where.protocol}//${where.host}${where.pathname}`,
+    store: address,
     onStoreFailure,
     metrics: init.metrics,
     log: init.log,
@@ -56,7 +58,7 @@ export function createStore(o: RateLimitOptions, init: PolicyInit): RateLimitSto
     const store: Counter =
       size >= 2
         ? new BatchedRedisCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS, batch: size })
-        : redisIncrementCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS })
+        : redisIncrementCounter({ client: connection.client, keyPrefix: c.keyPrefix, points: c.points, durationS, metrics: increments })
     return guarded(store, onStoreFailure === 'local' ? memoryCounter(c) : undefined, health)
   }
   return { make, keyPrefix: `${prefix}${init.name}`, onStoreFailure }
