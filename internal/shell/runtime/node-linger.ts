@@ -32,8 +32,8 @@ export function lingerAfterResponse(incoming: IncomingMessage, limits: LingerLim
     incoming.resume()
   }
   const began = Date.now()
-  const firstByte = socket.bytesRead
-  let seen = firstByte
+  const atAnswer = socket.bytesRead
+  let seen = atAnswer
   let seenAt = began
   const check = setInterval(() => {
     const now = Date.now()
@@ -42,7 +42,7 @@ export function lingerAfterResponse(incoming: IncomingMessage, limits: LingerLim
       seen = read
       seenAt = now
     }
-    if (read - firstByte > limits.maxBytes || now - seenAt > limits.idleMs || now - began > limits.totalMs) {
+    if (read - atAnswer > limits.maxBytes || now - seenAt > limits.idleMs || now - began > limits.totalMs) {
       done()
       socket.destroySoon()
     }
