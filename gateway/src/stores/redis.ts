@@ -14,6 +14,26 @@ export interface RedisConnectOptions {
   readonly connectTimeoutMs: number
 }
 
+/** What a Lua script needs of a connection's client (ioredis): the script defined as a command. */
+interface ScriptClient {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void
+}
+
+/**
+ * A Lua script as a command of `client`, defined once per client under `name` (ioredis sends
+ * EVALSHA, and EVAL after a NOSCRIPT). Without `numberOfKeys` a call names it first.
+ */
+export function scriptCommand<F extends (...args: never[]) => Promise<unknown>>(
+  client: object,
+  name: string,
+  definition: { lua: string; numberOfKeys?: number },
+): F {
+  const c = client as Partial<ScriptClient> & Record<string, unknown>
+  if (typeof c.defineCommand !== 'function') throw new TypeError(`redis script ${name} needs an ioredis client (defineCommand)`)
+  if (typeof c[name] !== 'function') c.defineCommand(name, definition)
+  return (c[name] as F).bind(client) as F
+}
+
 const CONNECT_TIMEOUT_MS = 1_000
 const connections = new Map<string, RedisConnection>()
 

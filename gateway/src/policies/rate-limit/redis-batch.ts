@@ -1,3 +1,4 @@
+import { scriptCommand } from '../../stores/redis.ts'
 import { ExpiringMap } from './expiring-map.ts'
 import type { Counter, Take } from './limiter.ts'
 
@@ -24,19 +25,7 @@ return {granted, used, ttl}`
 
 const COMMAND = 'gatehouseRateLimitReserve'
 
-/** What batching needs of the connection's client (ioredis): a Lua script defined as a command. */
-interface ScriptClient {
-  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void
-}
 type Reserve = (key: string, want: number, points: number, durationS: number) => Promise<unknown>
-
-/** The reserve command on a client (defined once per client; ioredis sends EVALSHA, EVAL after a NOSCRIPT). */
-function reserveCommand(client: object): Reserve {
-  const c = client as Partial<ScriptClient> & Record<string, unknown>
-  if (typeof c.defineCommand !== 'function') throw new TypeError('rate-limit batching needs an ioredis client (defineCommand)')
-  if (typeof c[COMMAND] !== 'function') c.defineCommand(COMMAND, { numberOfKeys: 1, lua: RESERVE_LUA })
-  return (c[COMMAND] as Reserve).bind(client)
-}
 
 /** This process's reservation in one key's current window. */
 interface Lease {
@@ -88,7 +77,7 @@ export class BatchedRedisCounter implements Counter {
   readonly #leases: ExpiringMap<Lease>
 
   constructor(o: BatchedCounterOptions) {
-    this.#reserve = reserveCommand(o.client)
+    this.#reserve = scriptCommand<Reserve>(o.client, COMMAND, { numberOfKeys: 1, lua: RESERVE_LUA })
     this.#prefix = `${o.keyPrefix}:`
     this.#points = o.points
     this.#durationS = o.durationS

@@ -1,4 +1,5 @@
 import type { CounterChild, Registry } from '../../../../internal/shell/metrics.ts'
+import { scriptCommand } from '../../stores/redis.ts'
 import type { Counter, Take } from './limiter.ts'
 
 /**
@@ -34,9 +35,6 @@ export const INCREMENT_MANY = 'gatehouseRateLimitIncrementMany'
 /** Keys per script call at most: a long flush goes out as several calls. */
 const MAX_KEYS_PER_CALL = 256
 
-interface ScriptClient {
-  defineCommand(name: string, definition: { lua: string }): void
-}
 type IncrementMany = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown>
 
 /** One request's increment waiting for the next flush. */
@@ -68,11 +66,8 @@ export class RedisIncrements {
 
   constructor(client: object, metrics?: IncrementMetrics) {
     this.#seen = metrics
-    const c = client as Partial<ScriptClient> & Record<string, unknown>
-    if (typeof c.defineCommand !== 'function') throw new TypeError('the redis rate-limit store needs an ioredis client (defineCommand)')
     // No numberOfKeys: the call names it first.
-    if (typeof c[INCREMENT_MANY] !== 'function') c.defineCommand(INCREMENT_MANY, { lua: INCREMENT_MANY_LUA })
-    this.#call = (c[INCREMENT_MANY] as IncrementMany).bind(client)
+    this.#call = scriptCommand<IncrementMany>(client, INCREMENT_MANY, { lua: INCREMENT_MANY_LUA })
   }
 
   /** Adds `points` to `key` (a window of `durationS` seconds, `limit` points) at the next flush. */
