@@ -76,6 +76,10 @@ interface Comparison {
   target: number
   verdict: 'PASS' | 'MISS' | 'n/a'
   cpuPerReqRatio?: number
+  /** The contract floor's req/s over the baseline's: the most any proxy keeping the contract gets here. */
+  floorRatio?: number
+  /** The gateway's req/s over the floor's: what the gateway costs beyond the contract. */
+  gatewayVsFloor?: number
 }
 
 function parseConfig(): Config {
@@ -95,8 +99,9 @@ function parseConfig(): Config {
     console.log(
       'usage: npm run bench -- [--duration S] [--warmup S] [--connections N] [--only LIST] [--no-pin]\n' +
         '                       [--loadgen wrk|autocannon] [--gateway-args "--access-log off"]\n' +
-        '  --only: comma-separated target names (node-http, gateway-node, bun-fetch, gateway-bun,\n' +
-        '          deno-fetch, gateway-deno), runtimes (node, bun, deno) or kinds (baselines, gateways)',
+        '  --only: comma-separated target names (node-http, contract-node, gateway-node, bun-fetch,\n' +
+        '          contract-bun, gateway-bun, deno-fetch, contract-deno, gateway-deno), runtimes\n' +
+        '          (node, bun, deno) or kinds (baselines, floors, gateways)',
     )
     process.exit(0)
   }
@@ -221,6 +226,11 @@ function compare(results: TargetResult[]): Comparison[] {
       c.verdict = c.ratio >= c.target ? 'PASS' : 'MISS'
       if (gw.cpuUsPerReq && bl.cpuUsPerReq) c.cpuPerReqRatio = gw.cpuUsPerReq / bl.cpuUsPerReq
     }
+    const fl = results.find((r) => r.runtime === runtime && r.kind === 'floor')
+    if (fl?.load && fl.status === 'ok') {
+      if (bl.load && bl.status === 'ok') c.floorRatio = fl.load.rps / bl.load.rps
+      if (gw.load && gw.status === 'ok') c.gatewayVsFloor = gw.load.rps / fl.load.rps
+    }
     out.push(c)
   }
   return out
@@ -258,7 +268,7 @@ function report(results: TargetResult[], comparisons: Comparison[]): void {
   console.log('\n' + table(rows))
 
   if (comparisons.length) {
-    const crow = [['gateway vs baseline', 'req/s ratio', 'target', 'verdict', 'CPU/req ratio']]
+    const crow = [['gateway vs baseline', 'req/s ratio', 'target', 'verdict', 'CPU/req ratio', 'floor vs baseline', 'gateway vs floor']]
     for (const c of comparisons) {
       crow.push([
         `${c.gateway} vs ${c.baseline}`,
@@ -266,10 +276,13 @@ function report(results: TargetResult[], comparisons: Comparison[]): void {
         `>= ${c.target}x`,
         c.verdict,
         c.cpuPerReqRatio === undefined ? '-' : `${c.cpuPerReqRatio.toFixed(2)}x`,
+        c.floorRatio === undefined ? '-' : `${c.floorRatio.toFixed(2)}x`,
+        c.gatewayVsFloor === undefined ? '-' : `${c.gatewayVsFloor.toFixed(2)}x`,
       ])
     }
     console.log('\n' + table(crow))
-    console.log('(CPU/req ratio = gateway CPU per request / baseline CPU per request; lower is better)')
+    console.log('(CPU/req ratio = gateway CPU per request / baseline CPU per request; lower is better.')
+    console.log(" floor = the shell's per-request contract alone (contract-<runtime>), req/s ratios)")
   }
   console.log(
     'proxy CPU = proxy process tree CPU time / wall time (100% = one core); origin CPU likewise; ' +

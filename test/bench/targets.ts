@@ -1,5 +1,6 @@
 /**
- * What the bench measures: three bare-runtime baselines and the gateway on each runtime.
+ * What the bench measures, per runtime: the bare runtime's proxy (baseline), the shell's
+ * per-request contract alone (floor, `baselines/contract-proxy.ts`) and the gateway.
  * Every target proxies GET /bench to the same origin.
  */
 import { existsSync } from 'node:fs'
@@ -24,7 +25,7 @@ export interface Context {
 export interface Target {
   name: string
   runtime: Runtime
-  kind: 'baseline' | 'gateway'
+  kind: 'baseline' | 'floor' | 'gateway'
   description: string
   /** Path polled until 200 before the warm-up. */
   readyPath: string
@@ -75,6 +76,21 @@ function gateway(runtime: Runtime): Target {
   }
 }
 
+/** The contract floor on a runtime: the same listener and egress client as the gateway, no Hono, no routing. */
+function floor(runtime: Runtime): Target {
+  const script = join(BENCH, 'baselines/contract-proxy.ts')
+  const run: Record<Runtime, string[]> = { node: ['--import', 'tsx', script], bun: [script], deno: ['run', '-A', script] }
+  return {
+    name: `contract-${runtime}`,
+    runtime,
+    kind: 'floor',
+    description: `the shell's per-request contract alone on ${runtime}`,
+    readyPath: '/bench',
+    unavailable: runtimeBin[runtime].check,
+    command: (ctx) => ({ cmd: runtimeBin[runtime].path, args: [...run[runtime], String(ctx.port), ctx.originUrl], env: quietEnv }),
+  }
+}
+
 export const TARGETS: Target[] = [
   {
     name: 'node-http',
@@ -88,6 +104,7 @@ export const TARGETS: Target[] = [
       args: ['--import', 'tsx', join(BENCH, 'baselines/node-http-proxy.ts'), String(ctx.port), ctx.originUrl],
     }),
   },
+  floor('node'),
   gateway('node'),
   {
     name: 'bun-fetch',
@@ -102,6 +119,7 @@ export const TARGETS: Target[] = [
       env: quietEnv,
     }),
   },
+  floor('bun'),
   gateway('bun'),
   {
     name: 'deno-fetch',
@@ -116,18 +134,19 @@ export const TARGETS: Target[] = [
       env: quietEnv,
     }),
   },
+  floor('deno'),
   gateway('deno'),
 ]
 
 /**
- * `--only` filter: target names (node-http, gateway-bun, ...), runtimes (node, bun, deno)
- * or kinds (baselines, gateways), comma-separated. Order stays baseline-then-gateway per
- * runtime so each pair runs back to back.
+ * `--only` filter: target names (node-http, contract-bun, gateway-bun, ...), runtimes (node, bun,
+ * deno) or kinds (baselines, floors, gateways), comma-separated. Order stays baseline, floor,
+ * gateway per runtime so the three run back to back.
  */
 export function selectTargets(only: string | undefined): Target[] {
   if (!only) return TARGETS
   const words = only.split(',').map((w) => w.trim()).filter(Boolean)
-  const known = new Set(['baselines', 'gateways', 'node', 'bun', 'deno', ...TARGETS.map((t) => t.name)])
+  const known = new Set(['baselines', 'floors', 'gateways', 'node', 'bun', 'deno', ...TARGETS.map((t) => t.name)])
   const unknown = words.filter((w) => !known.has(w))
   if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (known: ${[...known].join(', ')})`)
   return TARGETS.filter((t) =>
@@ -136,6 +155,7 @@ export function selectTargets(only: string | undefined): Target[] {
         w === t.name ||
         w === t.runtime ||
         (w === 'baselines' && t.kind === 'baseline') ||
+        (w === 'floors' && t.kind === 'floor') ||
         (w === 'gateways' && t.kind === 'gateway'),
     ),
   )
