@@ -169,6 +169,16 @@ async function main(): Promise<void> {
       ].join('  '),
     )
   }
+  if (rounds > 1) {
+    // Each round's own bare run as the reference: drift over the run cancels, and the spread shows the noise.
+    const bareOf = rows.filter((r) => r.name === 'bare')
+    for (const route of ROUTES.filter((r) => r.target !== undefined)) {
+      const ratios = rows.filter((r) => r.name === route.name).map((r, i) => r.load.rps / bareOf[i]!.load.rps)
+      const m = ratios.reduce((a, b) => a + b, 0) / ratios.length
+      const se = Math.sqrt(ratios.reduce((a, b) => a + (b - m) ** 2, 0) / (ratios.length - 1) / ratios.length)
+      console.log(`${route.name.padEnd(7)} per round vs that round's bare: ${ratios.map((x) => x.toFixed(2)).join(' ')}; mean ${m.toFixed(3)}x ± ${se.toFixed(3)} (standard error)`)
+    }
+  }
   console.log('figures move 10-40% between runs on a shared VM: compare within one run; CPU/req is steadier than req/s.')
 }
 
