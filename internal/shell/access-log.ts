@@ -187,6 +187,19 @@ function quote(value: string): string {
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`
 }
 
+let lastMs = NaN
+let lastIso = ''
+
+/** `new Date().toISOString()`, computed once per millisecond: many requests share one (the access log's `time`). */
+export function isoNow(): string {
+  const ms = Date.now()
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
+}
+
 /**
  * The access-log line: fixed key order, absent optional fields omitted, durationMs to 0.01.
  * Built as a string (no intermediate object): this runs once per request.

@@ -1,6 +1,6 @@
 import { context as otelContext } from '@opentelemetry/api'
 import type { MiddlewareHandler } from 'hono'
-import { formatAccessLog } from './access-log.ts'
+import { formatAccessLog, isoNow } from './access-log.ts'
 import type { AccessLogEntry, LogSink } from './access-log.ts'
 import type { ShellEnv } from './env.ts'
 import type { Lifecycle } from './lifecycle.ts'
@@ -103,17 +103,4 @@ interface RouteSeries {
   /** The request counter of a status class (index = status / 100). */
   byClass(index: number): CounterChild
   readonly latency: HistogramChild
-}
-
-let lastMs = NaN
-let lastIso = ''
-
-/** `new Date().toISOString()`, computed once per millisecond: many requests share one. */
-function isoNow(): string {
-  const ms = Date.now()
-  if (ms !== lastMs) {
-    lastMs = ms
-    lastIso = new Date(ms).toISOString()
-  }
-  return lastIso
 }

@@ -13,10 +13,11 @@
  * line (batched to stdout). Left out, as the gateway has them: Hono, the route table, policies,
  * the circuit breaker, admission, the OTel span, readiness and drain.
  */
-import { createBatchingSink } from '../../../internal/shell/access-log.ts'
+import { createBatchingSink, isoNow } from '../../../internal/shell/access-log.ts'
 import { FieldList } from '../../../internal/shell/field-list.ts'
 import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
 import { createRegistry } from '../../../internal/shell/metrics.ts'
+import { requestHeader } from '../../../internal/shell/request-header.ts'
 import type { Runtime } from '../../../internal/shell/runtime/types.ts'
 import { continueOrStartTrace, formatTraceparent, isValidRequestId, newRequestId } from '../../../internal/shell/trace-context.ts'
 
@@ -44,16 +45,18 @@ await runtime.serve({
   port,
   async fetch(request, info) {
     const started = performance.now()
-    const incoming = request.headers
-    const givenId = incoming.get('x-request-id')
+    // Header reads as the shell does them (Node: from the adapter's raw fields, not WHATWG Headers).
+    const fields = { env: info, req: { header: (name: string) => request.headers.get(name) ?? undefined } }
+    const givenId = requestHeader(fields, 'x-request-id')
     const requestId = isValidRequestId(givenId) ? givenId : newRequestId()
-    const trace = continueOrStartTrace(incoming.get('traceparent'), incoming.get('tracestate'))
+    const givenParent = requestHeader(fields, 'traceparent')
+    const trace = continueOrStartTrace(givenParent, givenParent === undefined ? undefined : requestHeader(fields, 'tracestate'))
     const traceparent = formatTraceparent(trace)
     const url = request.url
     const path = url.slice(url.indexOf('/', url.indexOf('//') + 2))
 
-    const headers = info.rawHeaders ? FieldList.fromReceived(info.rawHeaders, isHopByHop(info.rawHeaders)) : endToEndFields(incoming)
-    const host = incoming.get('host')
+    const headers = info.rawHeaders ? FieldList.fromReceived(info.rawHeaders, isHopByHop(info.rawHeaders)) : endToEndFields(request.headers)
+    const host = requestHeader(fields, 'host')
     headers.delete('host')
     if (info.remoteAddress) headers.replace('x-forwarded-for', info.remoteAddress)
     headers.replace('x-forwarded-proto', info.protocol ?? 'http')
@@ -85,7 +88,7 @@ await runtime.serve({
     const seconds = (performance.now() - started) / 1000
     requests.inc()
     latency.observe(seconds)
-    sink.entry({ time: new Date().toISOString(), requestId, traceId: trace.traceId, routeId: 'bench', method, path, status: res.status, durationMs: seconds * 1000, remote: info.remoteAddress })
+    sink.entry({ time: isoNow(), requestId, traceId: trace.traceId, routeId: 'bench', method, path, status: res.status, durationMs: seconds * 1000, remote: info.remoteAddress })
     return response
   },
 })
