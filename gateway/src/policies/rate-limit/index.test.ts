@@ -264,6 +264,34 @@ describe('rate-limit: response headers', () => {
     expect(res.headers.get('location')).toBe('http://example.test/next')
     expect(res.headers.get('ratelimit-remaining')).toBe('4')
   })
+
+  const DRAFT = ['ratelimit-policy', 'ratelimit']
+  const LEGACY = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']
+  it.each([
+    ['both', [...DRAFT, ...LEGACY]],
+    ['draft', DRAFT],
+    ['legacy', LEGACY],
+    ['none', []],
+  ] as const)('sends only the chosen set (headers: %s), on admitted and refused answers; a refusal keeps Retry-After', async (set, names) => {
+    const app = policyApp({ limit: { requests: 1, per: '1m' }, key: 'ip', headers: set })
+    const present = (res: Response) => [...DRAFT, ...LEGACY].filter((name) => res.headers.has(name))
+    const admitted = await app.request('/')
+    expect(admitted.status).toBe(200)
+    expect(present(admitted)).toEqual(names)
+    const refused = await app.request('/')
+    expect(refused.status).toBe(429)
+    expect(present(refused)).toEqual(names)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    if (set === 'legacy') expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+    if (set === 'draft') expect(refused.headers.get('ratelimit')).toMatch(/^"rate";r=0;t=\d+$/)
+  })
+
+  it('refuses an unknown header set with the choices', () => {
+    const parsed = rateLimit.options.safeParse({ limit: { requests: 1, per: '1m' }, key: 'ip', headers: 'ietf' })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues[0]?.path).toEqual(['headers'])
+    expect(parsed.error?.issues[0]?.message).toMatch(/both.*draft.*legacy.*none/)
+  })
 })
 
 describe('rate-limit: quotas and api keys', () => {

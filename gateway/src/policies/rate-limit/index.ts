@@ -45,7 +45,7 @@ function bodyUnits(c: Context<GatewayEnv>, body: { perBytes: number; maxUnits: n
  * Limiters and the key function are built once per instance; each request consumes its cost
  * (by method, default 1) from the rate and, when set, the quota. Over: 429 RATE_LIMITED problem+json with `Retry-After`.
  * Every counted response carries the IETF draft (-11) `RateLimit-Policy`/`RateLimit` fields and the
- * legacy `RateLimit-Limit/-Remaining/-Reset` headers. A failing Redis is decided at once by
+ * legacy `RateLimit-Limit/-Remaining/-Reset` headers (or the set `headers` chooses). A failing Redis is decided at once by
  * `onStoreFailure`: count locally, admit (open, no headers) or 503 UNAVAILABLE (closed).
  */
 export const rateLimit = definePolicy({
@@ -83,10 +83,10 @@ export const rateLimit = definePolicy({
         const w = verdict.window
         const message = `${w.name === 'rate' ? 'rate limit' : 'quota'} of ${w.requests} requests exceeded`
         // `violated-policies`: the draft's quota-exceeded member, naming the refusing policy item.
-        throw new GatewayError('RATE_LIMITED', message, { headers: rateLimitHeaders(verdict), extensions: { 'violated-policies': [w.name] } })
+        throw new GatewayError('RATE_LIMITED', message, { headers: rateLimitHeaders(verdict, o.headers), extensions: { 'violated-policies': [w.name] } })
       }
       // Queued for the shell to write with the response (no Headers copy on the proxy path).
-      setRateLimitFields(queuedResponseFields(c), verdict)
+      setRateLimitFields(queuedResponseFields(c), verdict, o.headers)
     }
 
     // Not async: an in-process counter answers synchronously, so the memory store adds no

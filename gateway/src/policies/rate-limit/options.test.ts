@@ -14,6 +14,7 @@ describe('rate-limit options', () => {
       trustedProxies: 0,
       cost: { methods: { POST: 5 } },
       store: 'memory',
+      headers: 'both',
     })
     expect(rateLimit.options.parse(base).key).toEqual(['ip'])
   })

@@ -103,6 +103,14 @@ export const RateLimitOptions = z
     tiers: Tiers.optional().describe('Limits chosen by a claim of the principal'),
     cost: Cost.optional().describe('Cost per request'),
     store: Store.default('memory').describe("Where counters live: 'memory' (default, per process) or { redis: { url } }"),
+    headers: z
+      .enum(['both', 'draft', 'legacy', 'none'])
+      .default('both')
+      .describe(
+        'Rate-limit fields on counted responses: both (default) = the IETF draft RateLimit-Policy and RateLimit plus the ' +
+          'legacy RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset; draft or legacy = only those; none = limits ' +
+          'not shown to clients (a refusal still carries Retry-After)',
+      ),
     onStoreFailure: z
       .enum(['open', 'closed', 'local'])
       .optional()
