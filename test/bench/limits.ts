@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util'
 import { startRedis } from '../support/redis-server.ts'
 import { pickLoadTool, runLoad } from './load.ts'
 import type { LoadResult } from './load.ts'
-import { cpuDelta, cpuSnapshot, freePort, hasTaskset, killAllNow, pinPid, removeLogs, start, stopAll, waitReady } from './proc.ts'
+import { cpuDelta, cpuSnapshot, freePort, hasTaskset, pinPid, removeLogs, runBench, start, stopAll, waitReady } from './proc.ts'
+import { mean, standardError } from './stats.ts'
 import { GATEWAY_CLI, ROOT } from './targets.ts'
 
 const CPU_HARNESS = 0 // origin, redis, load generator, harness
@@ -141,26 +142,26 @@ async function main(): Promise<void> {
   }
 
   // Per route: the mean over rounds; ratios against the bare route of the same run.
-  const mean = (name: string, f: (r: Row) => number) => {
+  const meanOf = (name: string, f: (r: Row) => number) => {
     const mine = rows.filter((r) => r.name === name)
     return mine.reduce((a, r) => a + f(r), 0) / mine.length
   }
-  const bareRps = mean('bare', (r) => r.load.rps)
-  const bareCpu = mean('bare', (r) => r.cpuUsPerReq)
-  const chainCpu = mean('chain', (r) => r.cpuUsPerReq)
+  const bareRps = meanOf('bare', (r) => r.load.rps)
+  const bareCpu = meanOf('bare', (r) => r.cpuUsPerReq)
+  const chainCpu = meanOf('chain', (r) => r.cpuUsPerReq)
   console.log('\nroute    req/s  p99 ms  gw CPU us/req  redis CPU us/req  req/s vs bare  CPU/req vs bare  CPU us over chain  target  verdict')
   for (const route of ROUTES) {
-    const rps = mean(route.name, (r) => r.load.rps)
-    const cpu = mean(route.name, (r) => r.cpuUsPerReq)
+    const rps = meanOf(route.name, (r) => r.load.rps)
+    const cpu = meanOf(route.name, (r) => r.cpuUsPerReq)
     const ratio = rps / bareRps
     const verdict = route.target === undefined ? '' : ratio >= route.target ? 'PASS' : 'MISS'
     console.log(
       [
         route.name.padEnd(7),
         rps.toFixed(0).padStart(6),
-        mean(route.name, (r) => r.load.p99Ms).toFixed(2).padStart(6),
+        meanOf(route.name, (r) => r.load.p99Ms).toFixed(2).padStart(6),
         cpu.toFixed(1).padStart(13),
-        mean(route.name, (r) => r.redisUsPerReq).toFixed(1).padStart(16),
+        meanOf(route.name, (r) => r.redisUsPerReq).toFixed(1).padStart(16),
         `${ratio.toFixed(2)}x`.padStart(13),
         `${(cpu / bareCpu).toFixed(2)}x`.padStart(15),
         (route.policy?.startsWith('rl-') ? `${cpu - chainCpu >= 0 ? '+' : ''}${(cpu - chainCpu).toFixed(1)}` : '').padStart(17),
@@ -174,17 +175,10 @@ async function main(): Promise<void> {
     const bareOf = rows.filter((r) => r.name === 'bare')
     for (const route of ROUTES.filter((r) => r.target !== undefined)) {
       const ratios = rows.filter((r) => r.name === route.name).map((r, i) => r.load.rps / bareOf[i]!.load.rps)
-      const m = ratios.reduce((a, b) => a + b, 0) / ratios.length
-      const se = Math.sqrt(ratios.reduce((a, b) => a + (b - m) ** 2, 0) / (ratios.length - 1) / ratios.length)
-      console.log(`${route.name.padEnd(7)} per round vs that round's bare: ${ratios.map((x) => x.toFixed(2)).join(' ')}; mean ${m.toFixed(3)}x ± ${se.toFixed(3)} (standard error)`)
+      console.log(`${route.name.padEnd(7)} per round vs that round's bare: ${ratios.map((x) => x.toFixed(2)).join(' ')}; mean ${mean(ratios).toFixed(3)}x ± ${standardError(ratios).toFixed(3)} (standard error)`)
     }
   }
   console.log('figures move 10-40% between runs on a shared VM: compare within one run; CPU/req is steadier than req/s.')
 }
 
-process.on('exit', killAllNow)
-main().catch(async (err) => {
-  console.error(`limits bench failed: ${(err as Error).stack ?? err}`)
-  await stopAll()
-  process.exit(1)
-})
+runBench('limits', main)

@@ -12,13 +12,14 @@
  * The bundle file is the gateway's policy format with `{{origin}}` where the origin's URL goes;
  * its first route is the reference. Every route needs a literal `match.path` answering GET.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parse } from 'yaml'
 import { pickLoadTool, runLoad } from './load.ts'
-import { cpuDelta, cpuSnapshot, freePort, hasTaskset, killAllNow, pinPid, removeLogs, start, stopAll, waitReady } from './proc.ts'
+import { BenchUsageError, cpuDelta, cpuSnapshot, freePort, hasTaskset, pinPid, removeLogs, runBench, start, stopAll, waitReady } from './proc.ts'
+import { mean, standardError } from './stats.ts'
 import { GATEWAY_CLI, ROOT } from './targets.ts'
 
 const CPU_HARNESS = 0 // origin, load generator, harness
@@ -38,7 +39,7 @@ const { values, positionals } = parseArgs({
 
 function positive(name: string, value: string | undefined, min: number): number {
   const n = Number(value)
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}`)
+  if (!Number.isFinite(n) || n < min) throw new BenchUsageError(`--${name} must be a number >= ${min}`)
   return n
 }
 
@@ -47,8 +48,8 @@ function routePaths(source: string, file: string): { id: string; path: string }[
   const doc = parse(source) as { routes?: { id?: string; match?: { path?: string } }[] } | null
   const routes = (doc?.routes ?? []).map((r) => ({ id: r.id ?? '?', path: r.match?.path ?? '' }))
   const bad = routes.find((r) => !r.path.startsWith('/') || /[{}*]/.test(r.path))
-  if (bad) throw new Error(`${file}: route "${bad.id}" needs a literal match.path (got "${bad.path}")`)
-  if (routes.length < 2) throw new Error(`${file}: give at least two routes (the first is the reference)`)
+  if (bad) throw new BenchUsageError(`${file}: route "${bad.id}" needs a literal match.path (got "${bad.path}")`)
+  if (routes.length < 2) throw new BenchUsageError(`${file}: give at least two routes (the first is the reference)`)
   return routes
 }
 
@@ -57,22 +58,17 @@ interface Sample {
   rps: number
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-const stderr = (xs: number[]) => {
-  if (xs.length < 2) return NaN
-  const m = mean(xs)
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length)
-}
 
 async function main(): Promise<void> {
   const [file] = positionals
-  if (file === undefined) throw new Error('usage: npm run bench:pairs -- <bundle.yaml> [--pairs N] [--duration S] [--warmup S] [--runtime node|bun|deno]')
+  if (file === undefined) throw new BenchUsageError('usage: npm run bench:pairs -- <bundle.yaml> [--pairs N] [--duration S] [--warmup S] [--runtime node|bun|deno]')
   const pairs = positive('pairs', values.pairs, 2)
   const durationS = positive('duration', values.duration, 1)
   const warmupS = positive('warmup', values.warmup, 0)
   const connections = positive('connections', values.connections, 1)
   const runtime = values.runtime ?? 'node'
-  if (!['node', 'bun', 'deno'].includes(runtime)) throw new Error('--runtime must be node, bun or deno')
+  if (!['node', 'bun', 'deno'].includes(runtime)) throw new BenchUsageError('--runtime must be node, bun or deno')
+  if (!existsSync(file)) throw new BenchUsageError(`${file}: no such file`)
   const source = readFileSync(file, 'utf8')
   const routes = routePaths(source, file)
   const pin = hasTaskset && !values['no-pin']
@@ -131,18 +127,13 @@ async function main(): Promise<void> {
       [
         `${id} (${path})`.padEnd(width),
         mean(mine.map((s) => s.cpuUs)).toFixed(1).padStart(10),
-        (isReference ? '' : `${mean(diffs) >= 0 ? '+' : ''}${mean(diffs).toFixed(2)} ± ${stderr(diffs).toFixed(2)}`).padStart(23),
+        (isReference ? '' : `${mean(diffs) >= 0 ? '+' : ''}${mean(diffs).toFixed(2)} ± ${standardError(diffs).toFixed(2)}`).padStart(23),
         mean(mine.map((s) => s.rps)).toFixed(0).padStart(7),
-        (isReference ? '' : `${mean(ratios).toFixed(3)}x ± ${stderr(ratios).toFixed(3)}`).padStart(27),
+        (isReference ? '' : `${mean(ratios).toFixed(3)}x ± ${standardError(ratios).toFixed(3)}`).padStart(27),
       ].join('  '),
     )
   }
   console.log('each figure is the mean over passes of the difference to (or ratio over) the reference run of the same pass')
 }
 
-process.on('exit', killAllNow)
-main().catch(async (err) => {
-  console.error(`pairs bench failed: ${(err as Error).message ?? err}`)
-  await stopAll()
-  process.exit(1)
-})
+runBench('pairs', main)

@@ -338,3 +338,23 @@ export function cpuBusy(before: Array<[number, number]>, after: Array<[number, n
     return total > t0 ? (busy - b0) / (total - t0) : 0
   })
 }
+
+/** A mistake in how a bench was called (flags, files): reported in one line, exit 2. */
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError'
+}
+
+/**
+ * Runs a bench's `main`: the children it started are killed whatever happens (also on exit).
+ * A BenchUsageError prints its message and exits 2; any other failure prints
+ * `<name> bench failed: <stack>` and exits 1.
+ */
+export function runBench(name: string, main: () => Promise<void>): void {
+  process.on('exit', killAllNow)
+  main().catch(async (err) => {
+    const usage = err instanceof BenchUsageError
+    console.error(usage ? `${name} bench: ${err.message}` : `\n${name} bench failed: ${(err as Error).stack ?? err}`)
+    await stopAll()
+    process.exit(usage ? 2 : 1)
+  })
+}

@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { runLoad, type LoadResult } from './load.ts'
-import { cpuDelta, cpuSnapshot, freePort, hasProc, hasTaskset, killAllNow, pinPid, removeLogs, start, stop, stopAll, waitReady } from './proc.ts'
+import { cpuDelta, cpuSnapshot, freePort, hasProc, hasTaskset, pinPid, removeLogs, runBench, start, stop, stopAll, waitReady } from './proc.ts'
 import { GATEWAY_CLI, ROOT, type Runtime } from './targets.ts'
 
 const CPU_HARNESS = 0
@@ -191,9 +191,4 @@ async function main(): Promise<void> {
   console.log('note: figures move 10-40% between runs on a shared VM; the two routes of a runtime run back to back in one process.')
 }
 
-process.on('exit', killAllNow)
-main().catch(async (err) => {
-  console.error(`\nsecurity bench failed: ${(err as Error).stack ?? err}`)
-  await stopAll()
-  process.exit(1)
-})
+runBench('security', main)

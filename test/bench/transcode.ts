@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pickLoadTool, runLoad } from './load.ts'
 import type { LoadResult } from './load.ts'
-import { cpuDelta, cpuSnapshot, freePort, hasTaskset, killAllNow, pinPid, removeLogs, start, stopAll, waitReady } from './proc.ts'
+import { cpuDelta, cpuSnapshot, freePort, hasTaskset, pinPid, removeLogs, runBench, start, stopAll, waitReady } from './proc.ts'
 import { GATEWAY_CLI, ROOT } from './targets.ts'
 
 const CPU_HARNESS = 0
@@ -150,9 +150,4 @@ async function main(): Promise<void> {
   console.log('figures move 10-40% between runs on a shared VM: compare within one run.')
 }
 
-process.on('exit', killAllNow)
-main().catch(async (err) => {
-  console.error(`transcode bench failed: ${(err as Error).stack ?? err}`)
-  await stopAll()
-  process.exit(1)
-})
+runBench('transcode', main)
