@@ -1,10 +1,10 @@
 /**
  * Paired route bench: what a route's policies cost over a reference route, finer than a run of
  * routes in a fixed order can tell. One gateway serves a bundle whose routes all go to the same
- * cheap origin; short `wrk` runs alternate between the routes (reference, A, B, ..., reference, A,
- * B, ...), and each route's CPU per request and req/s are compared with the reference run of the
- * same pass: the mean of those paired differences, with its standard error, cancels the machine's
- * drift and says how far to trust the figure.
+ * cheap origin; short `wrk` runs alternate between the routes (reference, A, B, then B, A,
+ * reference, and so on), and each route's CPU per request and req/s are compared with the
+ * reference run of the same pass: the mean of those paired differences, with its standard error,
+ * cancels the machine's drift and says how far to trust the figure.
  *
  *   npm run bench:pairs -- test/bench/pairs/rate-limit-headers.yaml [--pairs 8] [--duration 3]
  *                          [--warmup 2] [--connections 64] [--runtime node|bun|deno] [--no-pin]
@@ -49,6 +49,8 @@ function routePaths(source: string, file: string): { id: string; path: string }[
   const routes = (doc?.routes ?? []).map((r) => ({ id: r.id ?? '?', path: r.match?.path ?? '' }))
   const bad = routes.find((r) => !r.path.startsWith('/') || /[{}*]/.test(r.path))
   if (bad) throw new BenchUsageError(`${file}: route "${bad.id}" needs a literal match.path (got "${bad.path}")`)
+  const repeated = routes.find((r, i) => routes.findIndex((o) => o.path === r.path) !== i)
+  if (repeated) throw new BenchUsageError(`${file}: route "${repeated.id}" has the path of an earlier route (${repeated.path})`)
   if (routes.length < 2) throw new BenchUsageError(`${file}: give at least two routes (the first is the reference)`)
   return routes
 }
@@ -57,7 +59,6 @@ interface Sample {
   cpuUs: number
   rps: number
 }
-
 
 async function main(): Promise<void> {
   const [file] = positionals
@@ -100,7 +101,8 @@ async function main(): Promise<void> {
       if (warmupS > 0) await runLoad({ tool, url, connections, durationS: warmupS, cpu })
     }
     for (let pass = 0; pass < pairs; pass++) {
-      for (const { path } of routes) {
+      // Every other pass runs the routes in reverse, so no route always follows the same one.
+      for (const { path } of pass % 2 === 0 ? routes : [...routes].reverse()) {
         const before = cpuSnapshot(gateway.pid)
         const load = await runLoad({ tool, url: `http://127.0.0.1:${port}${path}`, connections, durationS, cpu })
         if (load.errors > 0) throw new Error(`GET ${path}: ${load.errors} errors under load`)
