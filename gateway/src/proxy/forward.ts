@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import type { ConnInfo } from '../../../internal/shell/env.ts'
 import { GatewayError } from '../../../internal/shell/errors.ts'
 import { FieldList } from '../../../internal/shell/field-list.ts'
 import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
@@ -16,19 +17,26 @@ import type { UpstreamEndpoint, UpstreamEndpoints } from './upstream-endpoints.t
  * `x-forwarded-*`, `x-request-id` and our `traceparent`.
  */
 export function upstreamHeadersFor(c: Context<GatewayEnv>): FieldList {
-  const received = c.env?.rawHeaders
-  const headers = received ? FieldList.fromReceived(received, isHopByHop(received)) : endToEndFields(c.req.raw.headers)
+  return forwardedFields(c.env, c.req.raw, requestHeader(c, 'host'), c.get('requestId'), c.get('traceparent'))
+}
+
+/**
+ * `upstreamHeadersFor` from its parts: the connection, the request (its `Headers` only read when the
+ * runtime gave no raw fields), its Host, and the ids to send on.
+ */
+export function forwardedFields(conn: ConnInfo | undefined, request: Request, host: string | undefined, requestId: string, traceparent: string): FieldList {
+  const received = conn?.rawHeaders
+  const headers = received ? FieldList.fromReceived(received, isHopByHop(received)) : endToEndFields(request.headers)
   // Every value below was made here or accepted by the runtime's parser: no re-validation.
-  const remote = c.env?.remoteAddress
+  const remote = conn?.remoteAddress
   if (remote) {
     const prior = headers.get('x-forwarded-for')
     headers.replace('x-forwarded-for', prior ? `${prior}, ${remote}` : remote)
   }
-  headers.replace('x-forwarded-proto', c.env?.protocol ?? 'http')
-  const host = requestHeader(c, 'host')
+  headers.replace('x-forwarded-proto', conn?.protocol ?? 'http')
   if (host) headers.replace('x-forwarded-host', host)
-  headers.replace('x-request-id', c.get('requestId'))
-  headers.replace('traceparent', c.get('traceparent'))
+  headers.replace('x-request-id', requestId)
+  headers.replace('traceparent', traceparent)
   return headers
 }
 

@@ -7,19 +7,19 @@
  *   deno run -A test/bench/baselines/contract-proxy.ts <port> <originUrl>
  *
  * Per request, with the shell's own modules and the runtime adapter's listener and egress client
- * (the gateway's): the request id and trace context (kept or made), the client's end-to-end
- * headers plus `x-forwarded-*`, both ids upstream, the egress call with its timeout, hop-by-hop
- * fields dropped from the answer, both ids echoed, request count and latency, one access-log
- * line (batched to stdout). Left out, as the gateway has them: Hono, the route table, policies,
+ * (the gateway's): the request id and trace context (kept or made), the gateway's upstream headers
+ * (`forwardedFields`: the client's end-to-end headers plus `x-forwarded-*` and both ids), the
+ * egress call with its timeout, hop-by-hop fields dropped from the answer, both ids echoed,
+ * request count and latency, one access-log line (batched to stdout). Left out, as the gateway has them: Hono, the route table, policies,
  * the circuit breaker, admission, the OTel span, readiness and drain.
  */
 import { createBatchingSink, isoNow } from '../../../internal/shell/access-log.ts'
-import { FieldList } from '../../../internal/shell/field-list.ts'
-import { endToEndFields, isHopByHop, stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
+import { stripHopByHop } from '../../../internal/shell/hop-by-hop.ts'
 import { createRegistry } from '../../../internal/shell/metrics.ts'
 import { requestHeader } from '../../../internal/shell/request-header.ts'
 import type { Runtime } from '../../../internal/shell/runtime/types.ts'
 import { continueOrStartTrace, formatTraceparent, isValidRequestId, newRequestId } from '../../../internal/shell/trace-context.ts'
+import { forwardedFields } from '../../../gateway/src/proxy/forward.ts'
 
 const TIMEOUT_MS = 30_000
 
@@ -55,14 +55,9 @@ await runtime.serve({
     const url = request.url
     const path = url.slice(url.indexOf('/', url.indexOf('//') + 2))
 
-    const headers = info.rawHeaders ? FieldList.fromReceived(info.rawHeaders, isHopByHop(info.rawHeaders)) : endToEndFields(request.headers)
-    const host = requestHeader(fields, 'host')
+    // The gateway's own upstream headers; then Host dropped, as its forwarder does by default.
+    const headers = forwardedFields(info, request, requestHeader(fields, 'host'), requestId, traceparent)
     headers.delete('host')
-    if (info.remoteAddress) headers.replace('x-forwarded-for', info.remoteAddress)
-    headers.replace('x-forwarded-proto', info.protocol ?? 'http')
-    if (host) headers.replace('x-forwarded-host', host)
-    headers.replace('x-request-id', requestId)
-    headers.replace('traceparent', traceparent)
     const method = request.method
     const res = await runtime.http({
       origin,

@@ -1,9 +1,10 @@
 import type { Verdict } from './limiter.ts'
+import type { RateLimitOptions } from './options.ts'
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000))
 
 /** Which rate-limit fields a policy sends (its `headers` option). */
-export type FieldSet = 'both' | 'draft' | 'legacy' | 'none'
+export type FieldSet = RateLimitOptions['headers']
 
 /**
  * The rate-limit response headers of a verdict: the IETF fields of
